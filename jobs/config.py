@@ -1,0 +1,231 @@
+"""Typed settings: ``configs/default.yaml`` + ``--config FILE`` + ``--set key=value``.
+
+Values come only from YAML (the defaults file is the single source of defaults); the
+dataclasses below declare each setting's type, help text and allowed values, and the loader
+refuses unknown keys, missing keys and wrong types before any Spark work starts.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from configs import default_yaml
+
+
+class ConfigError(ValueError):
+    """A setting is unknown, missing, of the wrong type or out of range."""
+
+
+def setting(help: str, *, choices: tuple = (), low: float | None = None, high: float | None = None):
+    """A dataclass field documented by ``help``; its value always comes from YAML."""
+    return field(metadata={"help": help, "choices": choices, "low": low, "high": high})
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    master: str = setting("Spark master for local runs; ignored under spark-submit")
+    ui: bool = setting("start the Spark UI (local runs)")
+    driver_memory: str = setting("driver memory for local runs, e.g. 2g")
+    shuffle_partitions: int = setting("spark.sql.shuffle.partitions", low=1)
+    conf: dict[str, str] = setting("extra Spark settings passed through unchanged")
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    s3_endpoint_url: str | None = setting("S3 endpoint URL (None: AWS)")
+    s3_region: str = setting("S3 region")
+    s3_anonymous: bool = setting("unsigned S3 requests, for public buckets")
+
+
+@dataclass(frozen=True)
+class InputSettings:
+    cc_prefix: str = setting("prefix joined to CommonCrawl-relative crawl-data/... manifest lines")
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    keep_status: list[int] = setting("HTTP status codes whose HTML responses become pages; [] keeps all")
+    max_html_bytes: int = setting("largest decoded HTML body kept; larger ones are rejects", low=1)
+    batch_rows: int = setting("rows per Arrow batch returned to Spark", low=1)
+    batch_bytes: int = setting("HTML bytes per Arrow batch returned to Spark", low=1)
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    require_images: bool = setting("drop documents with no image (reason no_images)")
+    languages: list[str] = setting("languages kept by the document filter; [] keeps all")
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    near_threshold: float = setting("Jaccard similarity at or above which documents are near-duplicates", low=0, high=1)
+
+
+@dataclass(frozen=True)
+class ImagesSettings:
+    allowlist: list[str] = setting("hosts or CIDRs exempt from the private-address block")
+    source: str = setting("where images come from", choices=("archive_then_web", "archive_only", "web_only"))
+
+
+@dataclass(frozen=True)
+class ClipSettings:
+    model: str = setting("open_clip model name")
+    pretrained: str = setting("open_clip pretrained tag")
+    checkpoint: str | None = setting("local or s3:// checkpoint path instead of the pretrained tag")
+    required: bool = setting("false: skip CLIP-dependent stages when weights cannot be loaded")
+    random_init: bool = setting("test only: seeded random weights, labelled random_init")
+
+
+@dataclass(frozen=True)
+class Mmc4Settings:
+    min_similarity: float = setting("images whose best sentence similarity is below this are dropped", low=-1, high=1)
+
+
+@dataclass(frozen=True)
+class CurateSettings:
+    clip_threshold: float = setting("minimum CLIP score for pairs", low=-1, high=1)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    mode: str = setting("how a run treats earlier output", choices=("incremental", "overwrite", "append"))
+
+
+@dataclass(frozen=True)
+class Config:
+    spark: SparkSettings = setting("Spark session")
+    storage: StorageSettings = setting("object storage access")
+    input: InputSettings = setting("input resolution")
+    ingest: IngestSettings = setting("ingest stage")
+    extract: ExtractSettings = setting("extract stage")
+    dedup: DedupSettings = setting("dedup stage")
+    images: ImagesSettings = setting("images stage")
+    clip: ClipSettings = setting("clip stage")
+    mmc4: Mmc4Settings = setting("mmc4 stage")
+    curate: CurateSettings = setting("curate stage")
+    run: RunSettings = setting("run behaviour")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+FREE_FORM = {"spark.conf"}  # mappings whose keys are not settings of weft's own
+
+
+def load_config(config_files: typing.Sequence[str | Path] = (), overrides: typing.Sequence[str] = ()) -> Config:
+    """Defaults, then each YAML file in order, then ``key=value`` overrides (values parsed as YAML)."""
+    data = _parse_yaml(default_yaml(), "configs/default.yaml")
+    for path in config_files:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+        _merge(data, _parse_yaml(text, str(path)) or {}, prefix="")
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        value = _parse_yaml(raw, f"--set {key}")
+        head, _, conf_key = key.strip().partition(".conf.")
+        parts = [*head.split("."), "conf", conf_key] if conf_key else key.strip().split(".")
+        _merge(data, _nest(parts, value), prefix="")
+    return _build(Config, data, prefix="")
+
+
+def _parse_yaml(text: str, where: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML ({str(exc).splitlines()[0]})") from None
+
+
+def _nest(parts: list[str], value: Any) -> dict:
+    return {parts[0]: _nest(parts[1:], value) if len(parts) > 1 else value}
+
+
+def _merge(base: dict, extra: Any, prefix: str) -> None:
+    if not isinstance(extra, dict):
+        raise ConfigError(f"setting {prefix.rstrip('.') or '(root)'} must be a mapping")
+    for key, value in extra.items():
+        name = f"{prefix}{key}"
+        if key not in base:
+            raise ConfigError(f"unknown setting {name!r}")
+        if name in FREE_FORM and isinstance(value, dict):
+            base[key] = {**base[key], **value}
+        elif isinstance(base[key], dict) and isinstance(value, dict):
+            _merge(base[key], value, prefix=f"{name}.")
+        else:
+            base[key] = value
+
+
+def _build(cls: type, data: Any, prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"setting {prefix.rstrip('.')} must be a mapping")
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        name = f"{prefix}{f.name}"
+        if f.name not in data:
+            raise ConfigError(f"setting {name!r} has no value")
+        kind = hints[f.name]
+        if dataclasses.is_dataclass(kind):
+            values[f.name] = _build(kind, data[f.name], prefix=f"{name}.")
+        else:
+            values[f.name] = _check(name, data[f.name], kind, f.metadata)
+    unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise ConfigError(f"unknown setting {prefix}{sorted(unknown)[0]!r}")
+    return cls(**values)
+
+
+def _check(name: str, value: Any, kind: Any, meta: typing.Mapping) -> Any:
+    value = _coerce(name, value, kind)
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ConfigError(f"setting {name!r} must be one of {', '.join(meta['choices'])}; got {value!r}")
+    if meta.get("low") is not None and value < meta["low"]:
+        raise ConfigError(f"setting {name!r} must be >= {meta['low']}; got {value!r}")
+    if meta.get("high") is not None and value > meta["high"]:
+        raise ConfigError(f"setting {name!r} must be <= {meta['high']}; got {value!r}")
+    return value
+
+
+def _coerce(name: str, value: Any, kind: Any) -> Any:
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is typing.Union or origin is getattr(__import__("types"), "UnionType", None):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(name, value, inner)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"setting {name!r} must be a list; got {value!r}")
+        return [_coerce(f"{name}[{i}]", v, args[0]) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"setting {name!r} must be a mapping; got {value!r}")
+        return {str(k): str(v) for k, v in value.items()}
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"setting {name!r} must be true or false; got {value!r}")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"setting {name!r} must be an integer; got {value!r}")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"setting {name!r} must be a number; got {value!r}")
+        return float(value)
+    if kind is str:
+        if isinstance(value, (dict, list)) or value is None:
+            raise ConfigError(f"setting {name!r} must be a string; got {value!r}")
+        return str(value)
+    raise ConfigError(f"setting {name!r} has an unsupported type {kind!r}")

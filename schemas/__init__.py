@@ -1,0 +1,1 @@
+"""The single source of every table's columns: one module per table."""

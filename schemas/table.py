@@ -1,0 +1,54 @@
+"""A table's columns, declared once: Arrow types, derived Spark StructType, a docstring per column."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    doc: str
+    nullable: bool = True
+
+    def arrow(self) -> pa.Field:
+        return pa.field(self.name, self.type, nullable=self.nullable)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A Parquet table under the run folder (``RUN_DIR/<name>``)."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    partition_by: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def arrow(self) -> pa.Schema:
+        return pa.schema([c.arrow() for c in self.columns])
+
+    def spark(self):
+        """The Spark StructType, derived from the Arrow schema so the two cannot drift."""
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        return from_arrow_schema(self.arrow())
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def union(name: str, doc: str, *tables: Table, extra: tuple[Column, ...] = ()) -> Table:
+    """One schema holding every column of ``tables`` (shared names once), for a stage that
+    produces several tables in one pass; a column of one table is null in another's rows."""
+    seen: dict[str, Column] = {}
+    for col in (*extra, *(c for t in tables for c in t.columns)):
+        if col.name in seen and seen[col.name].type != col.type:
+            raise TypeError(f"column {col.name} has two types: {seen[col.name].type} and {col.type}")
+        seen.setdefault(col.name, Column(col.name, col.type, col.doc, nullable=True))
+    return Table(name, doc, tuple(seen.values()))

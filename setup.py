@@ -1,0 +1,33 @@
+"""weft: Spark jobs that turn CommonCrawl into training data for vision-language models."""
+from setuptools import setup
+
+BASE = [
+    "pyspark==4.3.0",
+    "pyarrow==26.0.1",
+    "pandas==2.3.3",  # keep pandas<3 while Spark warns about pandas 3
+    "numpy==2.4.6",
+    "pyyaml==6.0.4",
+    "fastwarc==2.0.1",
+    "charset-normalizer==3.5.3",
+    "boto3==1.44.8",
+]
+
+setup(
+    name="weft",
+    version="0.1.0",
+    description=__doc__,
+    python_requires=">=3.11",
+    packages=["jobs", "udfs", "schemas", "configs"],
+    package_data={"configs": ["*.yaml"]},
+    install_requires=BASE,
+    extras_require={
+        "clip": ["torch==2.14.1", "torchvision==0.29.1", "open-clip-torch"],
+        "nlp": [],
+        "dev": [
+            "pytest==9.2.0",
+            "moto[server]==5.2.5",
+            "duckdb==2.0.1",
+            "warcio==1.8.1",  # independent oracle for the ingest tests
+        ],
+    },
+)

@@ -1,0 +1,1 @@
+"""Pure per-record and per-batch logic (no Spark imports), plus thin Arrow/pandas adapters."""

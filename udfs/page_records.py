@@ -1,0 +1,174 @@
+"""WARC records to ``pages`` rows, everything else to ``rejects`` rows, one ``warc_files`` row
+per file; and the Arrow adapter that runs it inside a Spark task (one input file per row).
+
+Accounting rule: every item the reader produces (a record, or an unreadable stretch of the
+file) ends as exactly one page or one reject, so per file records_read = pages + rejected.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+import pyarrow as pa
+
+from schemas.ingest_rows import INGEST_ROWS
+from udfs import storage
+from udfs.charset import CharsetError, decode_html
+from udfs.http_body import BodyError, decode_body, html_type, media_type, parse_response
+from udfs.warc import RawRecord, ReadLog, Unreadable, read_archive
+
+STAGE = "ingest"
+_CRAWL_IN_NAME = re.compile(r"CC-MAIN-\d{4}-\d{2}")
+_READ_BLOCK_TYPES = {"response", "warcinfo"}
+
+
+def crawl_from_name(uri: str) -> str:
+    m = _CRAWL_IN_NAME.search(uri)
+    return m.group(0) if m else "unknown"
+
+
+def page_id(warc_filename: str, offset: int) -> str:
+    """Stable across runs and storage locations: the file's base name and the record offset."""
+    key = f"{os.path.basename(warc_filename)}:{offset}".encode()
+    return hashlib.blake2b(key, digest_size=8).hexdigest()
+
+
+def parse_warc_date(value: str | None) -> datetime | None:
+    if not value or value.strip().lower() in ("null", "none", "-"):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+
+
+def warcinfo_crawl(block: bytes | None) -> str | None:
+    """``isPartOf`` of a warcinfo record's fields."""
+    for line in (block or b"")[:65536].decode("utf-8", "replace").splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == "ispartof" and value.strip():
+            return value.strip()
+    return None
+
+
+def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[str, Any]:
+    """One record to a page row or a reject row (both plain dicts of INGEST_ROWS columns)."""
+    headers = rec.headers
+    url = headers.get("WARC-Target-URI", "").strip("<> ") or None
+
+    def reject(reason: str, detail: str) -> dict[str, Any]:
+        return _reject(reason, detail, warc_filename, rec.offset, url or headers.get("WARC-Record-ID"))
+
+    if rec.warc_type != "response":
+        return reject("not_response", f"WARC-Type {rec.warc_type}")
+    block = rec.block or b""
+    if rec.declared_length is not None and len(block) < rec.declared_length:
+        return reject("truncated_record", f"block has {len(block)} of {rec.declared_length} declared bytes")
+    warc_type, _ = media_type(headers.get("Content-Type"))
+    resp = parse_response(block)
+    if resp is None and warc_type in ("application/http", ""):
+        return reject("malformed_http", f"no HTTP status line in a {warc_type or 'untyped'} response record")
+    if resp is not None and settings.keep_status and resp.status not in settings.keep_status:
+        return reject(f"http_status_{resp.status}", f"HTTP status {resp.status}")
+    declared, charset = media_type(resp.headers.get("content-type")) if resp else (warc_type, media_type(
+        headers.get("Content-Type"))[1])
+    identified, _ = media_type(headers.get("WARC-Identified-Payload-Type"))
+    payload = resp.body if resp is not None else block
+    kind = html_type(declared, identified, payload)
+    if kind is None:
+        return reject("not_html", f"content type {declared or 'missing'}")
+    try:
+        body = decode_body(resp, settings.max_html_bytes) if resp is not None else payload
+        if len(body) > settings.max_html_bytes:
+            raise BodyError("too_large", f"body of {len(body)} bytes exceeds {settings.max_html_bytes}")
+        html, codec, source = decode_html(body, charset)
+    except BodyError as exc:
+        return reject(exc.reason, str(exc))
+    except CharsetError as exc:
+        return reject("decode_error", str(exc))
+    return {
+        "row_kind": "page",
+        "page_id": page_id(warc_filename, rec.offset),
+        "url": url,
+        "warc_filename": warc_filename,
+        "warc_record_offset": rec.offset,
+        "warc_record_length": rec.length,
+        "warc_record_id": headers.get("WARC-Record-ID"),
+        "fetch_time": parse_warc_date(headers.get("WARC-Date")),
+        "http_status": resp.status if resp is not None else None,
+        "content_type": kind,
+        "charset": codec,
+        "charset_source": source,
+        "html": html,
+        "crawl": crawl,
+        "warc_truncated": headers.get("WARC-Truncated"),
+    }
+
+
+def _reject(reason: str, detail: str, warc_filename: str, offset: int | None, key: str | None) -> dict[str, Any]:
+    return {"row_kind": "reject", "stage": STAGE, "reason": reason, "detail": detail[:1000],
+            "key": key or f"{warc_filename}@{offset}", "warc_filename": warc_filename, "warc_record_offset": offset}
+
+
+def _want_block(headers: dict[str, str]) -> bool:
+    return (headers.get("WARC-Type") or "").strip().lower() in _READ_BLOCK_TYPES
+
+
+def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
+    """Rows for one input file: its pages and rejects, then its warc_files row.
+    ``settings`` is the run's Config (only ``ingest`` and ``storage`` are read)."""
+    started = time.perf_counter()
+    crawl = crawl_from_name(uri)
+    log = ReadLog()
+    counts = {"page": 0, "reject": 0}
+    records_read = 0
+    size = None
+    try:
+        stream, size = storage.open_binary(uri, settings.storage)
+        stream.close()
+        items = read_archive(lambda: storage.open_binary(uri, settings.storage)[0], size, _want_block, log)
+    except Exception as exc:  # the file cannot be opened at all: one reject for the file
+        log.reader = "none"
+        items = iter([Unreadable(0, "unreadable_file", f"{type(exc).__name__}: {exc}")])
+    for item in items:
+        records_read += 1
+        if isinstance(item, Unreadable):
+            row = _reject(item.reason, item.detail, uri, item.offset, f"{uri}@{item.offset}")
+        else:
+            if item.warc_type == "warcinfo":
+                crawl = warcinfo_crawl(item.block) or crawl
+            try:
+                row = classify(item, uri, crawl, settings.ingest)
+            except Exception as exc:  # a bug or an input we did not foresee: never kill the task
+                row = _reject("internal_error", f"{type(exc).__name__}: {exc}", uri, item.offset,
+                              item.headers.get("WARC-Target-URI"))
+        counts[row["row_kind"]] += 1
+        yield row
+    yield {
+        "row_kind": "file", "warc_filename": uri, "crawl": crawl, "reader": log.reader,
+        "records_read": records_read, "pages": counts["page"], "rejected": counts["reject"],
+        "file_bytes": size, "seconds": time.perf_counter() - started,
+    }
+
+
+def ingest_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+    """mapInArrow adapter: each input row names one file; output rows follow INGEST_ROWS."""
+    schema = INGEST_ROWS.arrow()
+    limits = settings.ingest
+    for batch in batches:
+        for uri in batch.column("warc_filename").to_pylist():
+            rows: list[dict[str, Any]] = []
+            html_bytes = 0
+            for row in ingest_file(uri, settings):
+                rows.append(row)
+                html_bytes += len(row.get("html") or "")
+                if len(rows) >= limits.batch_rows or html_bytes >= limits.batch_bytes:
+                    yield pa.RecordBatch.from_pylist(rows, schema=schema)
+                    rows, html_bytes = [], 0
+            if rows:
+                yield pa.RecordBatch.from_pylist(rows, schema=schema)

@@ -1,0 +1,127 @@
+"""Byte access to local paths and ``s3://`` objects (boto3, endpoint configurable).
+
+Spark reads and writes tables itself; this module is for what happens outside Spark's
+readers: streaming WARC files inside a task, manifests, stats and state files.
+"""
+from __future__ import annotations
+
+import functools
+import glob
+import io
+import os
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlparse
+
+S3_SCHEMES = ("s3", "s3a", "s3n")
+
+
+def is_s3(uri: str) -> bool:
+    return urlparse(uri).scheme in S3_SCHEMES
+
+
+def is_remote(uri: str) -> bool:
+    return "://" in uri and not uri.startswith("file://")
+
+
+def local_path(uri: str) -> str:
+    return uri[len("file://"):] if uri.startswith("file://") else uri
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+@functools.lru_cache(maxsize=8)
+def _s3_client(endpoint_url: str | None, region: str, anonymous: bool):
+    import boto3
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    config = Config(signature_version=UNSIGNED if anonymous else None,
+                    retries={"max_attempts": 8, "mode": "adaptive"})
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
+
+
+def s3_client(storage):
+    """A cached boto3 S3 client for ``storage`` (a StorageSettings)."""
+    return _s3_client(storage.s3_endpoint_url, storage.s3_region, storage.s3_anonymous)
+
+
+def open_binary(uri: str, storage) -> tuple[BinaryIO, int | None]:
+    """A readable binary stream over ``uri`` and its size in bytes (None if unknown)."""
+    if is_s3(uri):
+        bucket, key = split_s3(uri)
+        obj = s3_client(storage).get_object(Bucket=bucket, Key=key)
+        return io.BufferedReader(_BotoStream(obj["Body"]), 1 << 20), obj.get("ContentLength")
+    if is_remote(uri):
+        raise ValueError(f"unsupported scheme for reading files: {uri}")
+    path = local_path(uri)
+    return open(path, "rb", buffering=1 << 20), os.path.getsize(path)
+
+
+def read_bytes(uri: str, storage) -> bytes:
+    stream, _ = open_binary(uri, storage)
+    with stream:
+        return stream.read()
+
+
+def write_bytes(uri: str, data: bytes, storage) -> None:
+    if is_s3(uri):
+        bucket, key = split_s3(uri)
+        s3_client(storage).put_object(Bucket=bucket, Key=key, Body=data)
+        return
+    if is_remote(uri):
+        raise ValueError(f"unsupported scheme for writing files: {uri}")
+    path = Path(local_path(uri))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def exists(uri: str, storage) -> bool:
+    if is_s3(uri):
+        bucket, key = split_s3(uri)
+        client = s3_client(storage)
+        try:
+            client.head_object(Bucket=bucket, Key=key)
+            return True
+        except client.exceptions.ClientError:
+            return bool(list_files(uri.rstrip("/") + "/", storage, limit=1))
+    return os.path.exists(local_path(uri))
+
+
+def list_files(prefix: str, storage, limit: int | None = None) -> list[str]:
+    """Objects under an ``s3://`` prefix, or files matching a local glob, sorted."""
+    if is_s3(prefix):
+        bucket, key = split_s3(prefix)
+        scheme = urlparse(prefix).scheme
+        found: list[str] = []
+        for page in s3_client(storage).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+            found += [f"{scheme}://{bucket}/{o['Key']}" for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+            if limit and len(found) >= limit:
+                break
+        return sorted(found)[:limit]
+    return sorted(p for p in glob.glob(local_path(prefix)) if os.path.isfile(p))[:limit]
+
+
+class _BotoStream(io.RawIOBase):
+    """botocore's StreamingBody as a standard raw stream, so it can be buffered and closed."""
+
+    def __init__(self, body):
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
+
