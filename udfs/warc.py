@@ -164,12 +164,12 @@ def _resync(stream: BinaryIO, want_block: WantBlock) -> Iterator[Item]:
                 return m or RECORD_START.search(buf, start)
 
     while True:
-        yield from source.take_notes()
         fill(pos + CHUNK)
         if pos >= len(buf):
             break
         m = find_start(pos)
         gap_end = m.start() if m else len(buf)
+        yield from source.take_notes(base + gap_end)
         if buf[pos:gap_end].strip():
             yield Unreadable(base + pos, "garbage_between_records", f"{gap_end - pos} bytes that are not a record")
         if not m:
@@ -190,9 +190,10 @@ def _resync(stream: BinaryIO, want_block: WantBlock) -> Iterator[Item]:
             if end > body_start and (declared is None or declared > end - body_start):
                 end = _trim_separator(buf, body_start, end)
         block = bytes(buf[body_start:end]) if want_block(headers) else None
-        offset, length = source.locate(base + start, base + end)
+        after = _skip_separator(buf, end)
+        offset, length = source.locate(base + start, base + after)
         yield RawRecord(offset, headers, block, declared, length)
-        pos = end
+        pos = after
         if pos > 8 * CHUNK:
             del buf[:pos]
             base += pos
@@ -238,14 +239,20 @@ def _read_header(buf: bytearray, start: int, fill) -> tuple[dict[str, str], int,
     return headers, body_start, _int(length)
 
 
+def _skip_separator(buf: bytearray, end: int) -> int:
+    """Position after the blank lines that close a record (at most 8 bytes of CR/LF)."""
+    j = end
+    while j < len(buf) and j < end + 8 and buf[j] in b"\r\n":
+        j += 1
+    return j
+
+
 def _at_boundary(buf: bytearray, end: int, fill) -> bool:
     """True when a record (or the end of the stream) follows ``end`` after the record separator."""
     if end > len(buf):
         return False
     fill(end + 4096)
-    j = end
-    while j < len(buf) and j < end + 8 and buf[j] in b"\r\n":
-        j += 1
+    j = _skip_separator(buf, end)
     return j >= len(buf) or RECORD_START.match(buf, j) is not None
 
 
@@ -273,7 +280,8 @@ class _Decompressed:
         self.gzip = self.first.startswith(GZIP_MAGIC[:2])
         self.member_at: dict[int, int] = {}  # decompressed position -> compressed offset
         self.member_end: dict[int, int] = {}  # compressed offset where each member's data ended
-        self.notes: list[Unreadable] = []
+        self.notes: list[tuple[int, Unreadable]] = []
+        self.out = bytearray()  # output of the read_chunk call in progress
         self.out_pos = 0
         self.in_pos = 0  # compressed offset of self.pending[0]
         self.pending = self.first
@@ -281,9 +289,14 @@ class _Decompressed:
         self.member_start = 0
         self.eof = False
 
-    def take_notes(self) -> list[Unreadable]:
-        notes, self.notes = self.notes, []
-        return notes
+    def take_notes(self, upto: int | None = None) -> list[Unreadable]:
+        """Damage noted before decompressed position ``upto`` (all of it when None), in order."""
+        ready = [n for at, n in self.notes if upto is None or at <= upto]
+        self.notes = [(at, n) for at, n in self.notes if upto is not None and at > upto]
+        return ready
+
+    def note(self, offset: int, reason: str, detail: str) -> None:
+        self.notes.append((self.out_pos + len(self.out), Unreadable(offset, reason, detail)))
 
     def locate(self, start: int, end: int) -> tuple[int, int]:
         """(offset, length) of decompressed [start, end): compressed when it is exactly whole members."""
@@ -299,14 +312,13 @@ class _Decompressed:
             data, self.pending = self.pending or self.raw.read(CHUNK), b""
             self.out_pos += len(data)
             return data
-        out = bytearray()
+        out = self.out = bytearray()
         while not out and not self.eof:
             if not self.pending:
                 self.pending = self.raw.read(CHUNK)
                 if not self.pending:
                     if self.dec is not None:
-                        self.notes.append(Unreadable(self.member_start, "truncated_gzip_member",
-                                                     "the file ends inside a gzip member"))
+                        self.note(self.member_start, "truncated_gzip_member", "the file ends inside a gzip member")
                     self.eof = True
                     break
             if self.dec is None and not self._start_member():
@@ -314,7 +326,7 @@ class _Decompressed:
             try:
                 data = self.dec.decompress(self.pending)
             except zlib.error as exc:
-                self.notes.append(Unreadable(self.member_start, "corrupt_gzip_member", str(exc)))
+                self.note(self.member_start, "corrupt_gzip_member", str(exc))
                 self.dec = None
                 self.pending, self.in_pos = self.pending[1:], self.in_pos + 1
                 continue
@@ -329,6 +341,7 @@ class _Decompressed:
                 self.in_pos += len(self.pending)
                 self.pending = b""
         self.out_pos += len(out)
+        self.out = bytearray()
         return bytes(out)
 
     def _start_member(self) -> bool:
@@ -337,19 +350,18 @@ class _Decompressed:
         if idx < 0:
             keep = 2  # the magic may straddle two reads
             if self.pending[:-keep].strip(b"\x00\r\n "):
-                self.notes.append(Unreadable(self.in_pos, "garbage_between_records",
-                                             f"{len(self.pending) - keep} bytes outside any gzip member"))
+                self.note(self.in_pos, "garbage_between_records",
+                          f"{len(self.pending) - keep} bytes outside any gzip member")
             self.in_pos += max(len(self.pending) - keep, 0)
             tail = self.pending[-keep:]
             more = self.raw.read(CHUNK)
             self.pending = tail + more if more else b""
             if not more and tail.strip(b"\x00\r\n "):
-                self.notes.append(Unreadable(self.in_pos, "garbage_between_records", f"{len(tail)} trailing bytes"))
+                self.note(self.in_pos, "garbage_between_records", f"{len(tail)} trailing bytes")
             return False
         if idx > 0:
             if self.pending[:idx].strip(b"\x00\r\n "):
-                self.notes.append(Unreadable(self.in_pos, "garbage_between_records",
-                                             f"{idx} bytes outside any gzip member"))
+                self.note(self.in_pos, "garbage_between_records", f"{idx} bytes outside any gzip member")
             self.in_pos += idx
             self.pending = self.pending[idx:]
         self.member_start = self.in_pos

@@ -1,0 +1,40 @@
+# weft: `make run` runs the pipeline on the bundled WARCs, `make test` runs the tests.
+# Both create .venv and install weft on first use (Python 3.11 and Java 17 required).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+INPUT  ?= ../shared/data/warc
+OUTPUT ?= out/run-$(shell date +%F)
+ARGS   ?=
+PYTEST_ARGS ?=
+
+export PYSPARK_PYTHON := $(abspath $(PY))
+export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
+
+.PHONY: run test bench java clean
+
+$(VENV)/.base: setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+java:
+	@java -version >/dev/null 2>&1 || { echo "weft: Java 17 is required by Spark (java not found on PATH)"; exit 1; }
+
+run: $(VENV)/.base java
+	$(PY) -m jobs.pipeline --input "$(INPUT)" --output "$(OUTPUT)" $(ARGS)
+
+test: $(VENV)/.dev java
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev java
+	$(PY) bench/ingest.py
+
+clean:
+	rm -rf $(VENV) out dist build *.egg-info .pytest_cache

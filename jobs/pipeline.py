@@ -1,0 +1,47 @@
+"""weft's main job: run the stages in order on one run folder.
+
+    python -m jobs.pipeline --input INPUT --output RUN_DIR [--config FILE] [--stages LIST] [--set k=v ...]
+    spark-submit jobs/pipeline.py <same arguments>
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+if __package__ in (None, ""):  # spark-submit jobs/pipeline.py: make the package importable
+    sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__file__)))
+
+from jobs.config import ConfigError  # noqa: E402
+from jobs.runtime import arg_parser, build_session, fail, parse_stages, prepare  # noqa: E402
+from jobs.summary import NOT_IMPLEMENTED, print_summary  # noqa: E402
+
+# Stage name -> module with run(spark, ctx) -> stats, and the tables it writes.
+IMPLEMENTED = {"ingest": ("jobs.ingest", ("pages", "rejects", "warc_files"))}
+
+
+def main(argv=None) -> None:
+    args = arg_parser("jobs.pipeline", __doc__.splitlines()[0], stages=True).parse_args(argv)
+    try:
+        stages = parse_stages(args.stages)
+    except ConfigError as exc:
+        fail(str(exc))
+    ctx = prepare(args, needs_input="ingest" in stages)
+    spark = build_session(ctx.config, "weft")
+    results: dict = {}
+    tables: list[str] = []
+    try:
+        for stage in stages:
+            if stage not in IMPLEMENTED:
+                print(f"weft: warning: stage {stage} is {NOT_IMPLEMENTED}", file=sys.stderr)
+                results[stage] = NOT_IMPLEMENTED
+                continue
+            module, written = IMPLEMENTED[stage]
+            results[stage] = importlib.import_module(module).run(spark, ctx)
+            tables += [t for t in written if t not in tables]
+    finally:
+        spark.stop()
+    print_summary(ctx, results, tuple(tables))
+
+
+if __name__ == "__main__":
+    main()

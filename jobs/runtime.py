@@ -1,0 +1,139 @@
+"""What every stage entry point shares: the command line, validation before Spark, the
+SparkSession, and where tables live in the run folder."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import NoReturn, Sequence
+
+from jobs.config import Config, ConfigError, load_config
+from udfs import storage
+from udfs.inputs import InputError, resolve_input
+
+STAGES = ("ingest", "extract", "dedup", "images", "clip", "mmc4", "curate", "report")
+
+
+@dataclass
+class RunContext:
+    """A validated run: settings, the run folder, and (for ingest) the input files."""
+
+    run_dir: str
+    config: Config
+    input: str | None = None
+    files: list[str] = field(default_factory=list)
+
+    def table(self, name: str) -> str:
+        return f"{self.run_dir.rstrip('/')}/{name}"
+
+    def write_text(self, relative: str, text: str) -> None:
+        storage.write_bytes(self.table(relative), text.encode("utf-8"), self.config.storage)
+
+
+def fail(message: str) -> NoReturn:
+    """Stop the run with a one-line reason and exit status 2."""
+    print(f"weft: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def default_run_dir() -> str:
+    return os.path.join("out", f"run-{dt.date.today().isoformat()}")
+
+
+def arg_parser(prog: str, description: str, *, stages: bool) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--input", help="WARC file, glob, directory, or manifest of WARC paths "
+                        "(local, s3://, or CommonCrawl crawl-data/... lines)")
+    parser.add_argument("--output", default=None, help="run folder (default out/run-<date>)")
+    parser.add_argument("--config", action="append", default=[], metavar="FILE",
+                        help="YAML settings merged over configs/default.yaml (repeatable)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one setting; VALUE is parsed as YAML (repeatable)")
+    if stages:
+        parser.add_argument("--stages", default=",".join(STAGES),
+                            help=f"comma list of stages to run, in order (default: all of {', '.join(STAGES)})")
+    return parser
+
+
+def parse_stages(text: str) -> list[str]:
+    chosen = [s.strip() for s in text.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in STAGES]
+    if unknown:
+        raise ConfigError(f"unknown stage {unknown[0]!r}; stages are {', '.join(STAGES)}")
+    if not chosen:
+        raise ConfigError("--stages names no stage")
+    return [s for s in STAGES if s in chosen]
+
+
+def prepare(args: argparse.Namespace, needs_input: bool) -> RunContext:
+    """Validate settings and input before any Spark work; exit 2 with one line if they are bad."""
+    try:
+        config = load_config(args.config, args.set)
+        run_dir = args.output or default_run_dir()
+        if not storage.is_remote(run_dir):
+            run_dir = os.path.abspath(storage.local_path(run_dir))
+        ctx = RunContext(run_dir=run_dir, config=config, input=args.input)
+        if needs_input:
+            if not args.input:
+                raise InputError("--input is required for the ingest stage")
+            ctx.files = resolve_input(args.input, config.storage, config.input.cc_prefix)
+    except (ConfigError, InputError) as exc:
+        fail(str(exc))
+    except Exception as exc:  # e.g. S3 unreachable while listing the input
+        fail(f"cannot resolve input {args.input}: {type(exc).__name__}: {exc}")
+    ctx.write_text("config.yaml", config.to_yaml())
+    return ctx
+
+
+def under_spark_submit() -> bool:
+    """spark-submit starts the Python driver with a gateway already running."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def build_session(config: Config, app_name: str = "weft"):
+    """SparkSession: local ``spark.master`` unless launched by spark-submit; Arrow on, Python
+    workers reused (models load once per worker), dynamic partition overwrite, zstd Parquet."""
+    from pyspark.sql import SparkSession
+
+    conf = {
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.python.worker.reuse": "true",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        "spark.sql.parquet.compression.codec": "zstd",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions),
+    }
+    builder = SparkSession.builder.appName(app_name)
+    if not under_spark_submit():
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+        os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+        builder = builder.master(config.spark.master)
+        conf.update({
+            "spark.driver.bindAddress": "127.0.0.1",
+            "spark.driver.host": "127.0.0.1",
+            "spark.ui.enabled": str(config.spark.ui).lower(),
+            "spark.driver.memory": config.spark.driver_memory,
+            "spark.pyspark.python": sys.executable,
+        })
+    conf.update(config.spark.conf)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def stage_main(stage: str, run, argv: Sequence[str] | None = None) -> None:
+    """``python -m jobs.<stage>``: one stage on a run folder."""
+    from jobs.summary import print_summary
+
+    args = arg_parser(f"jobs.{stage}", f"weft {stage} stage", stages=False).parse_args(argv)
+    ctx = prepare(args, needs_input=stage == "ingest")
+    spark = build_session(ctx.config, f"weft-{stage}")
+    try:
+        stats = run(spark, ctx)
+    finally:
+        spark.stop()
+    print_summary(ctx, {stage: stats})

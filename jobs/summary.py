@@ -1,0 +1,27 @@
+"""What a run prints at the end: where the tables are and one line per stage."""
+from __future__ import annotations
+
+from jobs.runtime import RunContext
+
+NOT_IMPLEMENTED = "not implemented yet: skipped"
+
+
+def stage_line(stage: str, stats: dict | str) -> str:
+    if isinstance(stats, str):
+        return f"  {stage:<8} {stats}"
+    rejected = stats["rejected"]
+    top = ", ".join(f"{reason} {n:,}" for reason, n in list(rejected.items())[:4])
+    more = f", +{len(rejected) - 4} more reasons" if len(rejected) > 4 else ""
+    files = f"{stats['input_files']:,} files, " if "input_files" in stats else ""
+    check = "" if stats.get("balanced", True) else "  [COUNTS DO NOT RECONCILE: see _stats]"
+    return (f"  {stage:<8} {files}{stats['input_rows']:,} in → {stats['output_rows']:,} out, "
+            f"{sum(rejected.values()):,} rejected ({top}{more}) in {stats['seconds']:.1f} s{check}")
+
+
+def print_summary(ctx: RunContext, results: dict[str, dict | str], tables: tuple[str, ...] = ()) -> None:
+    print(f"\nweft run folder: {ctx.run_dir}")
+    for name in tables:
+        print(f"  table {name:<12} {ctx.table(name)}")
+    print(f"  stats               {ctx.table('_stats')}/<stage>.json")
+    for stage, stats in results.items():
+        print(stage_line(stage, stats))
