@@ -15,6 +15,10 @@ QUIRKY_DIR = WARC_DIR / "quirky"
 
 os.environ["PYSPARK_PYTHON"] = sys.executable
 os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+# Dummy credentials for the local S3 server, set before any Spark JVM (and its Python workers) starts.
+for _key, _value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                     "AWS_DEFAULT_REGION": "us-east-1"}.items():
+    os.environ.setdefault(_key, _value)
 
 
 def warc_files(quirky: bool = True) -> list[Path]:
@@ -57,12 +61,9 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def s3_endpoint():
-    """moto's S3 server on 127.0.0.1, with dummy credentials in the environment."""
+    """moto's S3 server on 127.0.0.1 (credentials: the dummy ones set above)."""
     from moto.server import ThreadedMotoServer
 
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        os.environ[key] = value
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()

@@ -108,17 +108,32 @@ def list_files(prefix: str, storage, limit: int | None = None) -> list[str]:
 
 
 class _BotoStream(io.RawIOBase):
-    """botocore's StreamingBody as a standard raw stream, so it can be buffered and closed."""
+    """botocore's StreamingBody as a standard raw stream that knows its position (parsers ask
+    for ``tell()`` and no-op seeks); any real seek is refused."""
 
     def __init__(self, body):
         self._body = body
+        self._pos = 0
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset if whence == io.SEEK_SET else self._pos + offset if whence == io.SEEK_CUR else -1
+        if target != self._pos:
+            raise io.UnsupportedOperation("an S3 object stream only moves forward")
+        return self._pos
+
     def readinto(self, buffer) -> int:
         data = self._body.read(len(buffer))
         buffer[: len(data)] = data
+        self._pos += len(data)
         return len(data)
 
     def close(self) -> None:

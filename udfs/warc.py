@@ -1,6 +1,6 @@
 """Read every record of a WARC (or ARC) file, whatever state the file is in.
 
-Readers are tried in order: fastwarc, fastwarc in quirks mode, then ``resync``, a lenient
+Readers are tried in order: fastwarc, then ``resync``, a lenient
 reader that finds record boundaries by looking for record headers, so it survives wrong
 Content-Length fields, ARC files, garbage between records and truncated gzip members. When a
 reader fails part-way, the next one re-reads the file and skips the records already handed
@@ -81,8 +81,7 @@ def read_archive(open_stream: Callable[[], BinaryIO], size: int | None,
             return
         readers = [("resync", _resync)]
     else:
-        readers = [("fastwarc", _fastwarc(quirks=False)), ("fastwarc_quirks", _fastwarc(quirks=True)),
-                   ("resync", _resync)]
+        readers = [("fastwarc", _fastwarc), ("resync", _resync)]
     emitted = 0
     for name, reader in readers:
         log.reader = name
@@ -93,9 +92,17 @@ def read_archive(open_stream: Callable[[], BinaryIO], size: int | None,
                         emitted += 1
                         yield item
             return
-        except (OSError, ValueError, zlib.error, EOFError) as exc:
+        except BaseException as exc:  # noqa: B036 - fastwarc reports some failures as a Rust panic
+            if not _is_parse_error(exc):
+                raise
             log.errors.append(f"{name}: {exc}")
     yield Unreadable(0, "unreadable_file", "; ".join(log.errors))
+
+
+def _is_parse_error(exc: BaseException) -> bool:
+    """Errors that mean "this reader cannot parse the file"; anything else (a network error
+    while streaming from S3, an interrupt) propagates so Spark can retry the task."""
+    return isinstance(exc, (OSError, ValueError, zlib.error, EOFError)) or type(exc).__name__ == "PanicException"
 
 
 def _peek(stream: BinaryIO, n: int = 4096) -> bytes:
@@ -128,16 +135,16 @@ def _with_lengths(items: Iterator[Item], size: int | None) -> Iterator[Item]:
         yield pending
 
 
-def _fastwarc(quirks: bool):
-    def read(stream: BinaryIO, want_block: WantBlock) -> Iterator[Item]:
-        records = ArchiveIterator(stream, record_types=WarcRecordType.any_type, parse_http=False,
-                                  quirks_mode=quirks, fsspec_args=False)
-        for rec in records:
-            headers = rec.headers.to_dict()
-            block = rec.reader.read() if want_block(headers) else None
-            yield RawRecord(rec.stream_pos, headers, block, rec.content_length)
-
-    return read
+def _fastwarc(stream: BinaryIO, want_block: WantBlock) -> Iterator[Item]:
+    records = ArchiveIterator(stream, record_types=WarcRecordType.any_type, parse_http=False, fsspec_args=False)
+    last = -1
+    for rec in records:
+        if rec.stream_pos <= last:
+            raise ValueError(f"record offsets stop increasing at {rec.stream_pos}")
+        last = rec.stream_pos
+        headers = rec.headers.to_dict()
+        block = rec.reader.read() if want_block(headers) else None
+        yield RawRecord(rec.stream_pos, headers, block, rec.content_length)
 
 
 def _resync(stream: BinaryIO, want_block: WantBlock) -> Iterator[Item]:

@@ -1,0 +1,80 @@
+"""The ingest job in a local Spark session, on every real WARC including the quirky ones."""
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from jobs import ingest
+from jobs.runtime import RunContext
+from schemas.pages import PAGES
+from schemas.rejects import REJECTS
+from schemas.warc_files import WARC_FILES
+from tests.conftest import WARC_DIR, warc_files
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def run(spark, test_settings, tmp_path_factory, shared_data):
+    out = tmp_path_factory.mktemp("run")
+    ctx = RunContext(run_dir=str(out), config=test_settings, files=[str(p) for p in warc_files(quirky=True)])
+    stats = ingest.run(spark, ctx)
+    return ctx, stats, spark
+
+
+def test_stats_file_reconciles_every_file(run):
+    ctx, stats, _ = run
+    saved = json.loads(Path(ctx.table("_stats/ingest.json")).read_text())
+    assert saved == json.loads(json.dumps(stats))
+    assert set(saved) >= {"stage", "input_rows", "output_rows", "rejected", "seconds"}
+    assert saved["input_rows"] == saved["output_rows"] + sum(saved["rejected"].values())
+    assert saved["unbalanced_files"] == [] and saved["balanced"] is True
+    assert len(saved["files"]) == len(warc_files(quirky=True))
+    for name, f in saved["files"].items():
+        assert f["records_read"] == f["pages"] + f["rejected"] > 0, name
+
+
+def test_tables_match_the_reader_and_the_contract(run):
+    ctx, stats, spark = run
+    pages = spark.read.parquet(ctx.table("pages"))
+    rejects = spark.read.parquet(ctx.table("rejects"))
+    files = spark.read.parquet(ctx.table("warc_files"))
+    assert pages.columns == PAGES.names
+    assert set(rejects.columns) == set(REJECTS.names)
+    assert files.columns == WARC_FILES.names
+    per_file = {r["warc_filename"]: r for r in files.collect()}
+    page_counts = Counter(r["warc_filename"] for r in pages.select("warc_filename").collect())
+    reject_counts = Counter(r["warc_filename"] for r in rejects.select("warc_filename").collect())
+    for name, row in per_file.items():
+        assert row["records_read"] == page_counts[name] + reject_counts[name], name
+    assert page_counts[str(WARC_DIR / "aut_archive-org-2008_example.warc.gz")] == 140
+    assert pages.select("page_id").distinct().count() == pages.count()
+    assert pages.where("html is null or url is null").count() == 0
+
+
+def test_quirky_reasons_reach_the_rejects_table(run):
+    ctx, _, spark = run
+    reasons = {(Path(r["warc_filename"]).name, r["reason"]) for r in
+               spark.read.parquet(ctx.table("rejects")).select("warc_filename", "reason").collect()}
+    assert ("copycat_LICENSE", "unreadable_file") in reasons
+    assert ("resiliparse_clipped.warc.gz", "truncated_record") in reasons
+    readers = {Path(r["warc_filename"]).name: r["reader"] for r in spark.read.parquet(ctx.table("warc_files")).collect()}
+    assert readers["copycat_commoncrawl-2008-09_small-sample-1213893279526_0.arc.gz"] == "resync"
+    assert readers["pywarc_clueweb09-en_sample_MALFORMED.warc.gz"] == "resync"
+
+
+def test_written_parquet_is_readable_without_spark(run):
+    ctx, stats, _ = run
+    table = pq.read_table(ctx.table("pages"), columns=["page_id", "url", "crawl", "fetch_time"])
+    assert table.num_rows == stats["output_rows"]
+    assert "CC-MAIN-2020-34" in set(table.column("crawl").to_pylist())
+
+
+def test_rerun_replaces_instead_of_duplicating(run):
+    ctx, stats, spark = run
+    again = ingest.run(spark, ctx)
+    assert again["output_rows"] == stats["output_rows"]
+    assert again["rejected"] == stats["rejected"]
+    assert spark.read.parquet(ctx.table("rejects")).count() == sum(stats["rejected"].values())

@@ -1,0 +1,127 @@
+"""Record → page/reject rules, and per-file accounting on every real WARC (warcio as oracle)."""
+from collections import Counter
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator as WarcioIterator
+
+from jobs.config import load_config
+from tests.conftest import QUIRKY_DIR, WARC_DIR, warc_files
+from udfs.page_records import classify, ingest_file, page_id, parse_warc_date
+from udfs.warc import RawRecord
+
+CFG = load_config()
+HTML = b"<html><head><meta charset='utf-8'></head><body><p>caf\xc3\xa9</p></body></html>"
+
+
+def record(block: bytes, warc_type="response", content_type="application/http; msgtype=response", **headers):
+    hdrs = {"WARC-Type": warc_type, "WARC-Target-URI": "http://example.com/a", "Content-Type": content_type,
+            "WARC-Date": "2024-05-01T10:00:00Z", "WARC-Record-ID": "<urn:uuid:1>", **headers}
+    return RawRecord(offset=100, headers=hdrs, block=block, declared_length=len(block), length=50)
+
+
+def http(status=200, ctype="text/html; charset=utf-8", body=HTML) -> bytes:
+    return f"HTTP/1.1 {status} X\r\nContent-Type: {ctype}\r\n\r\n".encode() + body
+
+
+def test_html_response_becomes_a_page():
+    row = classify(record(http()), "s3://b/CC-MAIN-2024-22/x.warc.gz", "CC-MAIN-2024-22", CFG.ingest)
+    assert row["row_kind"] == "page"
+    assert row["html"].endswith("<p>café</p></body></html>")
+    assert (row["http_status"], row["content_type"], row["charset"], row["charset_source"]) == (
+        200, "text/html", "utf-8", "http")
+    assert row["fetch_time"].isoformat() == "2024-05-01T10:00:00+00:00"
+    assert row["page_id"] == page_id("/elsewhere/x.warc.gz", 100)  # stable across storage locations
+    assert (row["warc_record_offset"], row["warc_record_length"], row["crawl"]) == (100, 50, "CC-MAIN-2024-22")
+
+
+@pytest.mark.parametrize("rec, reason", [
+    (record(b"GET / HTTP/1.1\r\n\r\n", warc_type="request"), "not_response"),
+    (record(http(ctype="image/gif", body=b"GIF89a")), "not_html"),
+    (record(b"<html>no http head</html>"), "malformed_http"),
+    (RawRecord(0, record(http()).headers, http()[:40], declared_length=400), "truncated_record"),
+])
+def test_rejects_carry_a_reason(rec, reason):
+    row = classify(rec, "f.warc.gz", "unknown", CFG.ingest)
+    assert row["row_kind"] == "reject" and row["reason"] == reason and row["stage"] == "ingest"
+    assert row["key"] == "http://example.com/a" and row["detail"]
+
+
+def test_status_filter_is_a_setting():
+    page = record(http(status=404))
+    assert classify(page, "f", "unknown", CFG.ingest)["row_kind"] == "page"
+    strict = load_config(overrides=["ingest.keep_status=[200]"]).ingest
+    assert classify(page, "f", "unknown", strict)["reason"] == "http_status_404"
+
+
+def test_capture_without_http_head_is_a_page_with_no_status():
+    row = classify(record(HTML, content_type="text/html; charset=utf-8", **{"WARC-Date": "null"}), "f", "u", CFG.ingest)
+    assert row["row_kind"] == "page" and row["http_status"] is None and row["fetch_time"] is None
+
+
+def test_warc_dates():
+    assert parse_warc_date("2009-03-67T15:35:34-0700") is None
+    assert parse_warc_date("2009-03-07T15:35:34-0700").hour == 22
+    assert parse_warc_date("2008-04-30T20:48:26.123Z").microsecond == 123000
+
+
+def oracle_html_responses(path) -> int:
+    with open(path, "rb") as fh:
+        return sum(1 for r in WarcioIterator(fh) if r.rec_type == "response" and r.http_headers and
+                   (r.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
+                   in ("text/html", "application/xhtml+xml"))
+
+
+def rows_of(path):
+    rows = list(ingest_file(str(path), CFG))
+    return rows[:-1], rows[-1]
+
+
+@pytest.mark.parametrize("path", warc_files(quirky=False), ids=lambda p: p.name)
+def test_pages_are_exactly_the_html_responses(path):
+    rows, summary = rows_of(path)
+    assert summary["pages"] == oracle_html_responses(path)
+    with open(path, "rb") as fh:
+        assert summary["records_read"] == sum(1 for _ in WarcioIterator(fh))
+
+
+@pytest.mark.parametrize("path", warc_files(quirky=True), ids=lambda p: p.name)
+def test_every_record_is_a_page_or_a_reject(path):
+    rows, summary = rows_of(path)
+    kinds = Counter(r["row_kind"] for r in rows)
+    assert summary["records_read"] == kinds["page"] + kinds["reject"] == len(rows) > 0
+    assert (summary["pages"], summary["rejected"]) == (kinds["page"], kinds["reject"])
+
+
+def test_known_file_counts():
+    assert rows_of(WARC_DIR / "aut_archive-org-2008_example.warc.gz")[1]["pages"] == 140
+    assert rows_of(WARC_DIR / "resiliparse_CC-MAIN-2020-34_warcfile.warc.gz")[1]["crawl"] == "CC-MAIN-2020-34"
+
+
+@pytest.mark.parametrize("name, reader, reasons", [
+    ("copycat_LICENSE", "none", {"unreadable_file": 1}),
+    ("resiliparse_clipped.warc.gz", "fastwarc", {"truncated_record": 1}),
+    ("pywarc_clueweb09-en_sample_MALFORMED.warc.gz", "resync", {"not_response": 1}),
+    ("copycat_commoncrawl-2008-09_small-sample-1262850551027_8.arc.gz", "resync", {"not_response": 1}),
+])
+def test_quirky_files_end_with_their_reasons(name, reader, reasons):
+    rows, summary = rows_of(QUIRKY_DIR / name)
+    assert summary["reader"] == reader
+    assert dict(Counter(r["reason"] for r in rows if r["row_kind"] == "reject")) == reasons
+
+
+def test_arc_pages_match_their_warc_conversion():
+    arc, _ = rows_of(QUIRKY_DIR / "copycat_commoncrawl-2008-09_small-sample-1213893279526_0.arc.gz")
+    warc, _ = rows_of(WARC_DIR / "commoncrawl-2008_small-sample-1213893279526_0.CONVERTED.warc.gz")
+    pages = lambda rows: [(r["url"], r["http_status"], r["html"][:200]) for r in rows if r["row_kind"] == "page"]
+    assert pages(arc) == pages(warc)
+
+
+def test_wayback_captures_with_null_dates_are_pages():
+    rows, summary = rows_of(QUIRKY_DIR / "copycat_wayback-snapshots-clueweb09-topic02.warc.gz")
+    pages = [r for r in rows if r["row_kind"] == "page"]
+    assert len(pages) == 128 and all(p["fetch_time"] is None and p["http_status"] is None for p in pages)
+
+
+def test_missing_file_is_one_unreadable_reject(tmp_path):
+    rows, summary = rows_of(tmp_path / "gone.warc.gz")
+    assert [r["reason"] for r in rows] == ["unreadable_file"] and summary["records_read"] == 1
