@@ -8,7 +8,7 @@ BASE = [
     "numpy==2.4.6",
     "pyyaml==6.0.4",
     "fastwarc==2.0.1",
-    "charset-normalizer==3.5.3",
+    "faust-cchardet==3.2.0",  # charset detection for pages that declare none
     "boto3==1.44.8",
 ]
 

@@ -1,8 +1,10 @@
 """Ingest: WARC files → ``pages``, ``rejects`` (stage=ingest), ``warc_files``.
 
 One Spark task per input file: the file list is distributed, and each task streams its file
-with ``udfs.page_records.ingest_batches``. The task's single output stream is persisted once and
-split into the three tables, so no file is read twice.
+with ``udfs.page_records.ingest_batches``. Pages flow back to Spark and are written as the
+``pages`` table; each task also leaves its file's rejects and accounting row in a side file,
+from which ``rejects`` and ``warc_files`` are written once the pages are committed. Each file
+is read once, and nothing large is cached.
 """
 from __future__ import annotations
 
@@ -11,30 +13,34 @@ from functools import partial
 
 from jobs.runtime import RunContext, stage_main
 from jobs.stats import rejected_by_reason, write_stats
-from schemas.ingest_rows import INGEST_ROWS
+from jobs.tables import read_table, write_table
+from schemas.ingest_side import INGEST_SIDE
 from schemas.pages import PAGES
 from schemas.rejects import REJECTS
 from schemas.warc_files import WARC_FILES
+from udfs import storage
 from udfs.page_records import STAGE, ingest_batches
+
+SIDE_DIR = "_tmp/ingest"
 
 
 def run(spark, ctx: RunContext) -> dict:
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     started = time.perf_counter()
+    side_dir = ctx.table(SIDE_DIR)
+    storage.delete_tree(side_dir, ctx.config.storage)
     files = spark.sparkContext.parallelize([(f,) for f in ctx.files], numSlices=len(ctx.files))
-    rows = (spark.createDataFrame(files, "warc_filename string")
-            .mapInArrow(partial(ingest_batches, settings=ctx.config), INGEST_ROWS.spark())
-            .persist(StorageLevel.DISK_ONLY))
+    pages = (spark.createDataFrame(files, "warc_filename string")
+             .mapInArrow(partial(ingest_batches, settings=ctx.config, side_dir=side_dir), PAGES.spark()))
+    write_table(pages, PAGES, ctx)
+    side = spark.read.schema(INGEST_SIDE.spark()).parquet(side_dir).cache()
     try:
-        for table, mode in ((WARC_FILES, "file"), (PAGES, "page"), (REJECTS, "reject")):
-            writer = rows.where(F.col("row_kind") == mode).select(*table.names).write.mode("overwrite")
-            if table.partition_by:
-                writer = writer.partitionBy(*table.partition_by)
-            writer.parquet(ctx.table(table.name))
+        for table, kind in ((REJECTS, "reject"), (WARC_FILES, "file")):
+            write_table(side.where(F.col("row_kind") == kind), table, ctx)
     finally:
-        rows.unpersist()
+        side.unpersist()
+    storage.delete_tree(side_dir, ctx.config.storage)
     return _stats(spark, ctx, time.perf_counter() - started)
 
 
@@ -42,11 +48,11 @@ def _stats(spark, ctx: RunContext, seconds: float) -> dict:
     """Per-file accounting from the written tables: records read = pages + rejects."""
     from pyspark.sql import functions as F
 
-    pages = dict(spark.read.parquet(ctx.table(PAGES.name)).groupBy("warc_filename").count().collect())
-    rejects = dict(spark.read.parquet(ctx.table(REJECTS.name)).where(F.col("stage") == STAGE)
+    pages = dict(read_table(spark, PAGES, ctx).groupBy("warc_filename").count().collect())
+    rejects = dict(read_table(spark, REJECTS, ctx).where(F.col("stage") == STAGE)
                    .groupBy("warc_filename").count().collect())
     files, readers = {}, {}
-    for row in spark.read.parquet(ctx.table(WARC_FILES.name)).orderBy("warc_filename").collect():
+    for row in read_table(spark, WARC_FILES, ctx).orderBy("warc_filename").collect():
         name = row["warc_filename"]
         files[name] = {"records_read": row["records_read"], "pages": pages.get(name, 0),
                        "rejected": rejects.get(name, 0), "reader": row["reader"], "crawl": row["crawl"]}
@@ -58,8 +64,9 @@ def _stats(spark, ctx: RunContext, seconds: float) -> dict:
         output_rows=sum(pages.values()),
         rejected=rejected_by_reason(spark, ctx, STAGE),
         seconds=seconds,
-        input_files=len(files),
+        input_files=len(ctx.files),
         readers=readers,
+        missing_files=sorted(set(ctx.files) - set(files)),
         unbalanced_files=unbalanced,
         files=files,
     )

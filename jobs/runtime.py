@@ -104,6 +104,7 @@ def build_session(config: Config, app_name: str = "weft"):
         "spark.sql.parquet.compression.codec": "zstd",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions),
+        "spark.ui.showConsoleProgress": "false",  # batch logs: the summary says what happened
     }
     builder = SparkSession.builder.appName(app_name)
     if not under_spark_submit():

@@ -5,13 +5,14 @@ import json
 from typing import Any
 
 from jobs.runtime import RunContext
+from jobs.tables import read_table
 from schemas.rejects import REJECTS
 
 
 def rejected_by_reason(spark, ctx: RunContext, stage: str) -> dict[str, int]:
     from pyspark.sql import functions as F
 
-    rows = (spark.read.parquet(ctx.table(REJECTS.name)).where(F.col("stage") == stage)
+    rows = (read_table(spark, REJECTS, ctx).where(F.col("stage") == stage)
             .groupBy("reason").count().collect())
     return dict(sorted(((r["reason"], r["count"]) for r in rows), key=lambda kv: (-kv[1], kv[0])))
 
@@ -25,7 +26,8 @@ def write_stats(ctx: RunContext, stage: str, input_rows: int, output_rows: int, 
         "output_rows": output_rows,
         "rejected": rejected,
         "seconds": round(seconds, 3),
-        "balanced": extra.get("fan_out", False) or input_rows == output_rows + sum(rejected.values()),
+        "balanced": (extra.get("fan_out", False) or input_rows == output_rows + sum(rejected.values()))
+        and not extra.get("missing_files") and not extra.get("unbalanced_files"),
         **extra,
     }
     ctx.write_text(f"_stats/{stage}.json", json.dumps(stats, indent=2, sort_keys=False, default=str))

@@ -12,6 +12,7 @@ class Column:
     type: pa.DataType
     doc: str
     nullable: bool = True
+    dictionary: bool = True  # False for large, mostly unique values (HTML): Parquet skips the attempt
 
     def arrow(self) -> pa.Field:
         return pa.field(self.name, self.type, nullable=self.nullable)
@@ -41,6 +42,10 @@ class Table:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def parquet_options(self) -> dict[str, str]:
+        """Writer options this table's columns ask for."""
+        return {f"parquet.enable.dictionary#{c.name}": "false" for c in self.columns if not c.dictionary}
 
 
 def union(name: str, doc: str, *tables: Table, extra: tuple[Column, ...] = ()) -> Table:

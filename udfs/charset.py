@@ -65,7 +65,6 @@ def decode_html(body: bytes, http_charset: str | None) -> tuple[str, str, str]:
 
 
 def _detect(body: bytes) -> str | None:
-    from charset_normalizer import from_bytes
+    import cchardet
 
-    best = from_bytes(body[:65536]).best()
-    return codec_for(best.encoding) if best is not None else None
+    return codec_for(cchardet.detect(body[:65536]).get("encoding"))

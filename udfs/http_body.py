@@ -15,6 +15,7 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Types that say nothing about the payload: sniff it instead.
 GENERIC_TYPES = frozenset({"", "text/plain", "application/octet-stream", "binary/octet-stream",
                            "application/unknown", "unknown/unknown", "application/x-unknown-content-type"})
+MAX_HEAD = 64 << 10  # an HTTP head longer than this is treated as body
 _STATUS = re.compile(rb"^HTTP/\d(?:\.\d)?\s+(\d{3})\b")
 _HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|title|meta)\b",
                          re.I | re.S)
@@ -40,19 +41,21 @@ def parse_response(block: bytes) -> HttpResponse | None:
     m = _STATUS.match(block)
     if not m:
         return None
-    ends = [i for i in (block.find(b"\r\n\r\n"), block.find(b"\n\n")) if i >= 0]
-    if ends:
-        head_end = min(ends)
-        body = block[head_end + (4 if block.startswith(b"\r\n\r\n", head_end) else 2):]
-    else:
-        head_end, body = len(block), b""
+    crlf = block.find(b"\r\n\r\n", 0, MAX_HEAD)
+    lf = block.find(b"\n\n", 0, crlf if crlf >= 0 else MAX_HEAD)  # bare LF line ends
+    if lf >= 0:
+        head_end, body = lf, block[lf + 2:]
+    elif crlf >= 0:
+        head_end, body = crlf, block[crlf + 4:]
+    else:  # a head with no body
+        head_end, body = min(len(block), MAX_HEAD), b""
     headers: dict[str, str] = {}
-    for line in block[:head_end].split(b"\n")[1:]:
-        name, sep, value = line.partition(b":")
+    for line in block[:head_end].decode("latin-1").split("\n")[1:]:
+        name, sep, value = line.partition(":")
         if sep:
-            key = name.strip().lower().decode("latin-1")
-            text = value.strip().decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
+            key = name.strip().lower()
+            value = value.strip()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
     return HttpResponse(int(m.group(1)), headers, body)
 
 

@@ -14,8 +14,10 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from schemas.ingest_rows import INGEST_ROWS
+from schemas.ingest_side import INGEST_SIDE
+from schemas.pages import PAGES
 from udfs import storage
 from udfs.charset import CharsetError, decode_html
 from udfs.http_body import BodyError, decode_body, html_type, media_type, parse_response
@@ -57,7 +59,7 @@ def warcinfo_crawl(block: bytes | None) -> str | None:
 
 
 def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[str, Any]:
-    """One record to a page row or a reject row (both plain dicts of INGEST_ROWS columns)."""
+    """One record to a page row or a reject row (plain dicts: PAGES or INGEST_SIDE columns)."""
     headers = rec.headers
     url = headers.get("WARC-Target-URI", "").strip("<> ") or None
 
@@ -156,19 +158,41 @@ def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
     }
 
 
-def ingest_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
-    """mapInArrow adapter: each input row names one file; output rows follow INGEST_ROWS."""
-    schema = INGEST_ROWS.arrow()
+def ingest_batches(batches: Iterator[pa.RecordBatch], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
+    """mapInArrow adapter; each input row names one file. Pages go back to Spark (PAGES schema).
+    The file's rejects and warc_files row go, once the file is done, to one Parquet file under
+    ``side_dir`` named after the input file: a retried task rewrites the same name and content."""
+    pages_schema, side_schema = PAGES.arrow(), INGEST_SIDE.arrow()
     limits = settings.ingest
     for batch in batches:
         for uri in batch.column("warc_filename").to_pylist():
-            rows: list[dict[str, Any]] = []
+            pages: list[dict[str, Any]] = []
+            side: list[dict[str, Any]] = []
             html_bytes = 0
             for row in ingest_file(uri, settings):
-                rows.append(row)
-                html_bytes += len(row.get("html") or "")
-                if len(rows) >= limits.batch_rows or html_bytes >= limits.batch_bytes:
-                    yield pa.RecordBatch.from_pylist(rows, schema=schema)
-                    rows, html_bytes = [], 0
-            if rows:
-                yield pa.RecordBatch.from_pylist(rows, schema=schema)
+                if row["row_kind"] != "page":
+                    side.append(row)
+                    continue
+                pages.append(row)
+                html_bytes += len(row["html"])
+                if len(pages) >= limits.batch_rows or html_bytes >= limits.batch_bytes:
+                    yield to_batch(pages, pages_schema)
+                    pages, html_bytes = [], 0
+            if pages:
+                yield to_batch(pages, pages_schema)
+            write_side_file(side_dir, uri, to_batch(side, side_schema), settings.storage)
+
+
+def side_file(side_dir: str, uri: str) -> str:
+    return f"{side_dir.rstrip('/')}/{hashlib.blake2b(uri.encode(), digest_size=16).hexdigest()}.parquet"
+
+
+def write_side_file(side_dir: str, uri: str, batch: pa.RecordBatch, storage_settings) -> None:
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_batches([batch]), sink, compression="zstd")
+    storage.write_bytes(side_file(side_dir, uri), sink.getvalue().to_pybytes(), storage_settings)
+
+
+def to_batch(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.RecordBatch:
+    """Row dicts (missing keys are nulls) to a record batch; column-wise, ~10x faster than from_pylist."""
+    return pa.RecordBatch.from_pydict({name: [row.get(name) for row in rows] for name in schema.names}, schema=schema)

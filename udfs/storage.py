@@ -9,6 +9,7 @@ import functools
 import glob
 import io
 import os
+import shutil
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlparse
@@ -79,6 +80,21 @@ def write_bytes(uri: str, data: bytes, storage) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
+
+
+def delete_tree(uri: str, storage) -> None:
+    """Remove a folder (local) or every object under a prefix (S3); absent is fine."""
+    if is_s3(uri):
+        bucket, key = split_s3(uri.rstrip("/") + "/")
+        client = s3_client(storage)
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if objects:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": objects})
+        return
+    if is_remote(uri):
+        raise ValueError(f"unsupported scheme for deleting files: {uri}")
+    shutil.rmtree(local_path(uri), ignore_errors=True)
 
 
 def exists(uri: str, storage) -> bool:

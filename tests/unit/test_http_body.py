@@ -21,6 +21,8 @@ def test_parse_response_splits_status_headers_body():
     assert resp.body == PAGE
     assert parse_response(b"HTTP/1.0 404 Not Found\n\nmissing").status == 404
     assert parse_response(PAGE) is None
+    lf_head = parse_response(b"HTTP/1.1 200 OK\nContent-Type: text/html\n\n<p>a</p>\r\n\r\n<p>b</p>")
+    assert lf_head.headers == {"content-type": "text/html"} and lf_head.body.startswith(b"<p>a</p>")
 
 
 def test_media_type_and_charset_parameter():

@@ -1,0 +1,75 @@
+"""The pipeline as a user runs it: python -m jobs.pipeline and spark-submit, on the real WARCs."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import QUIRKY_DIR, REPO, WARC_DIR
+
+pytestmark = pytest.mark.e2e
+FAST = ["--set", "spark.ui=false", "--set", "spark.master=local[2]"]
+
+
+def weft(*args: str, module: str = "jobs.pipeline") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+
+
+def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
+    out = tmp_path / "run"
+    proc = weft("--input", str(WARC_DIR), "--output", str(out), *FAST)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"table pages        {out}/pages" in proc.stdout
+    assert "ingest   11 files" in proc.stdout
+    for stage in ("extract", "dedup", "images", "clip", "mmc4", "curate", "report"):
+        assert f"stage {stage} is not implemented yet: skipped" in proc.stderr
+    stats = json.loads((out / "_stats" / "ingest.json").read_text())
+    # every HTML response of the non-quirky files (counted independently in tests/unit/test_page_records.py)
+    assert stats["output_rows"] == 344 and stats["balanced"] and not stats["unbalanced_files"]
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["spark"]["master"] == "local[2]" and saved["extract"]["languages"] == ["en"]
+
+
+def test_quirky_inputs_finish_with_every_record_accounted(tmp_path, shared_data):
+    out = tmp_path / "quirky"
+    proc = weft("--input", str(QUIRKY_DIR), "--output", str(out), "--stages", "ingest", *FAST)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    stats = json.loads((out / "_stats" / "ingest.json").read_text())
+    assert len(stats["files"]) == 7 and stats["unbalanced_files"] == []
+    assert {"unreadable_file", "truncated_record"} <= set(stats["rejected"])
+    assert stats["readers"]["resync"] == 3  # two ARC files and the malformed clueweb WARC
+
+
+def test_stage_entry_point_and_spark_submit(tmp_path, shared_data):
+    one = WARC_DIR / "resiliparse_CC-MAIN-2020-34_warcfile.warc.gz"
+    proc = weft("--input", str(one), "--output", str(tmp_path / "a"), *FAST, module="jobs.ingest")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((tmp_path / "a/_stats/ingest.json").read_text())["output_rows"] == 16
+    submit = Path(sys.executable).parent / "spark-submit"
+    proc = subprocess.run([str(submit), "--master", "local[1]", "--conf", "spark.ui.enabled=false",
+                           "jobs/pipeline.py", "--input", str(one), "--output", str(tmp_path / "b"),
+                           "--stages", "ingest"], cwd=REPO, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((tmp_path / "b/_stats/ingest.json").read_text())["output_rows"] == 16
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--input", "/nonexistent/x.warc.gz"], "input not found: /nonexistent/x.warc.gz"),
+    (["--input", "{empty}"], "lists no WARC files"),
+    (["--input", str(WARC_DIR), "--set", "dedup.near_threshold=2"], "'dedup.near_threshold' must be <= 1"),
+    (["--input", str(WARC_DIR), "--set", "no.such=1"], "unknown setting 'no'"),
+    (["--input", str(WARC_DIR), "--stages", "ingest,paint"], "unknown stage 'paint'"),
+    (["--output", "x"], "--input is required"),
+])
+def test_bad_runs_stop_before_spark_with_one_line(tmp_path, args, message):
+    empty = tmp_path / "empty.paths"
+    empty.write_text("")
+    proc = weft(*[a.replace("{empty}", str(empty)) for a in args])
+    assert proc.returncode == 2
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("weft: error:") and message in lines[0], proc.stderr
