@@ -28,7 +28,7 @@ def run(spark, ctx: RunContext) -> dict:
     from pyspark.sql import functions as F
 
     started = time.perf_counter()
-    side_dir = ctx.table(SIDE_DIR)
+    side_dir = ctx.path(SIDE_DIR)
     storage.delete_tree(side_dir, ctx.config.storage)
     files = spark.sparkContext.parallelize([(f,) for f in ctx.files], numSlices=len(ctx.files))
     pages = (spark.createDataFrame(files, "warc_filename string")

@@ -25,11 +25,12 @@ class RunContext:
     input: str | None = None
     files: list[str] = field(default_factory=list)
 
-    def table(self, name: str) -> str:
+    def path(self, name: str) -> str:
+        """Where a table or file of the run lives: ``RUN_DIR/<name>``."""
         return f"{self.run_dir.rstrip('/')}/{name}"
 
     def write_text(self, relative: str, text: str) -> None:
-        storage.write_bytes(self.table(relative), text.encode("utf-8"), self.config.storage)
+        storage.write_bytes(self.path(relative), text.encode("utf-8"), self.config.storage)
 
 
 def fail(message: str) -> NoReturn:
@@ -72,6 +73,8 @@ def prepare(args: argparse.Namespace, needs_input: bool) -> RunContext:
     try:
         config = load_config(args.config, args.set)
         run_dir = args.output or default_run_dir()
+        if storage.is_remote(run_dir) and not storage.is_s3(run_dir):
+            raise ConfigError(f"unsupported output {run_dir}: use a local folder or s3://")
         if not storage.is_remote(run_dir):
             run_dir = os.path.abspath(storage.local_path(run_dir))
         ctx = RunContext(run_dir=run_dir, config=config, input=args.input)

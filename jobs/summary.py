@@ -21,7 +21,7 @@ def stage_line(stage: str, stats: dict | str) -> str:
 def print_summary(ctx: RunContext, results: dict[str, dict | str], tables: tuple[str, ...] = ()) -> None:
     print(f"\nweft run folder: {ctx.run_dir}")
     for name in tables:
-        print(f"  table {name:<12} {ctx.table(name)}")
-    print(f"  stats               {ctx.table('_stats')}/<stage>.json")
+        print(f"  table {name:<12} {ctx.path(name)}")
+    print(f"  stats               {ctx.path('_stats')}/<stage>.json")
     for stage, stats in results.items():
         print(stage_line(stage, stats))

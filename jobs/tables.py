@@ -11,8 +11,8 @@ def write_table(df, table: Table, ctx: RunContext, mode: str = "overwrite") -> N
     writer = df.select(*table.names).write.mode(mode).options(**table.parquet_options())
     if table.partition_by:
         writer = writer.partitionBy(*table.partition_by)
-    writer.parquet(ctx.table(table.name))
+    writer.parquet(ctx.path(table.name))
 
 
 def read_table(spark, table: Table, ctx: RunContext):
-    return spark.read.parquet(ctx.table(table.name))
+    return spark.read.parquet(ctx.path(table.name))

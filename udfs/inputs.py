@@ -9,11 +9,13 @@ import glob
 import gzip
 import os
 import re
+import zlib
 
 from udfs import storage
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".warc.zst", ".warc.lz4")
 MANIFEST_SUFFIXES = (".paths", ".paths.gz", ".txt", ".txt.gz", ".lst", ".manifest")
+GZIP_MAGIC = b"\x1f\x8b"
 _PATH_LINE = re.compile(rb"^[^\s]+$")
 
 
@@ -58,17 +60,14 @@ def _file_or_manifest(uri: str, st, cc_prefix: str) -> list[str]:
     name = uri.lower()
     if name.endswith(ARCHIVE_SUFFIXES):
         return [uri]
-    data = storage.read_bytes(uri, st) if name.endswith(MANIFEST_SUFFIXES) else _head(uri, st)
-    if data[:2] == b"\x1f\x8b":
+    if not name.endswith(MANIFEST_SUFFIXES) and not _looks_like_manifest(_text_head(uri, st)):
+        return [uri]  # an archive (or garbage, which ingest rejects as unreadable_file)
+    data = storage.read_bytes(uri, st)
+    if data[:2] == GZIP_MAGIC:
         try:
-            data = gzip.decompress(data) if name.endswith(MANIFEST_SUFFIXES) else _gunzip_head(data)
+            data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise InputError(f"manifest {uri} is not readable gzip: {exc}") from None
-    if not name.endswith(MANIFEST_SUFFIXES) and not _looks_like_manifest(data):
-        return [uri]  # an archive (or garbage, which ingest rejects as unreadable_file)
-    if not name.endswith(MANIFEST_SUFFIXES):
-        data = storage.read_bytes(uri, st)
-        data = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
     lines = [ln.strip() for ln in data.decode("utf-8", "replace").splitlines()]
     files = [_manifest_entry(ln, uri, cc_prefix) for ln in lines if ln and not ln.startswith("#")]
     if not files:
@@ -92,13 +91,14 @@ def _looks_like_manifest(head: bytes) -> bool:
     return bool(lines) and all(_PATH_LINE.match(ln.strip()) and (b"/" in ln or b"." in ln) for ln in lines)
 
 
-def _head(uri: str, st, size: int = 4096) -> bytes:
+def _text_head(uri: str, st, size: int = 4096) -> bytes:
+    """The first bytes of a file, decompressed when it is gzip."""
     stream, _ = storage.open_binary(uri, st)
     with stream:
-        return stream.read(size)
-
-
-def _gunzip_head(data: bytes) -> bytes:
-    import zlib
-
-    return zlib.decompressobj(31).decompress(data, 4096)
+        head = stream.read(size)
+    if head[:2] == GZIP_MAGIC:
+        try:
+            return zlib.decompressobj(31).decompress(head, size)
+        except zlib.error:
+            return b""
+    return head

@@ -26,7 +26,7 @@ def run(spark, test_settings, tmp_path_factory, shared_data):
 
 def test_stats_file_reconciles_every_file(run):
     ctx, stats, _ = run
-    saved = json.loads(Path(ctx.table("_stats/ingest.json")).read_text())
+    saved = json.loads(Path(ctx.path("_stats/ingest.json")).read_text())
     assert saved == json.loads(json.dumps(stats))
     assert set(saved) >= {"stage", "input_rows", "output_rows", "rejected", "seconds"}
     assert saved["input_rows"] == saved["output_rows"] + sum(saved["rejected"].values())
@@ -38,9 +38,9 @@ def test_stats_file_reconciles_every_file(run):
 
 def test_tables_match_the_reader_and_the_contract(run):
     ctx, stats, spark = run
-    pages = spark.read.parquet(ctx.table("pages"))
-    rejects = spark.read.parquet(ctx.table("rejects"))
-    files = spark.read.parquet(ctx.table("warc_files"))
+    pages = spark.read.parquet(ctx.path("pages"))
+    rejects = spark.read.parquet(ctx.path("rejects"))
+    files = spark.read.parquet(ctx.path("warc_files"))
     assert pages.columns == PAGES.names
     assert set(rejects.columns) == set(REJECTS.names)
     assert files.columns == WARC_FILES.names
@@ -57,17 +57,17 @@ def test_tables_match_the_reader_and_the_contract(run):
 def test_quirky_reasons_reach_the_rejects_table(run):
     ctx, _, spark = run
     reasons = {(Path(r["warc_filename"]).name, r["reason"]) for r in
-               spark.read.parquet(ctx.table("rejects")).select("warc_filename", "reason").collect()}
+               spark.read.parquet(ctx.path("rejects")).select("warc_filename", "reason").collect()}
     assert ("copycat_LICENSE", "unreadable_file") in reasons
     assert ("resiliparse_clipped.warc.gz", "truncated_record") in reasons
-    readers = {Path(r["warc_filename"]).name: r["reader"] for r in spark.read.parquet(ctx.table("warc_files")).collect()}
+    readers = {Path(r["warc_filename"]).name: r["reader"] for r in spark.read.parquet(ctx.path("warc_files")).collect()}
     assert readers["copycat_commoncrawl-2008-09_small-sample-1213893279526_0.arc.gz"] == "resync"
     assert readers["pywarc_clueweb09-en_sample_MALFORMED.warc.gz"] == "resync"
 
 
 def test_written_parquet_is_readable_without_spark(run):
     ctx, stats, _ = run
-    table = pq.read_table(ctx.table("pages"), columns=["page_id", "url", "crawl", "fetch_time"])
+    table = pq.read_table(ctx.path("pages"), columns=["page_id", "url", "crawl", "fetch_time"])
     assert table.num_rows == stats["output_rows"]
     assert "CC-MAIN-2020-34" in set(table.column("crawl").to_pylist())
 
@@ -77,4 +77,4 @@ def test_rerun_replaces_instead_of_duplicating(run):
     again = ingest.run(spark, ctx)
     assert again["output_rows"] == stats["output_rows"]
     assert again["rejected"] == stats["rejected"]
-    assert spark.read.parquet(ctx.table("rejects")).count() == sum(stats["rejected"].values())
+    assert spark.read.parquet(ctx.path("rejects")).count() == sum(stats["rejected"].values())
