@@ -7,7 +7,7 @@ BASE = [
     "pandas==2.3.3",  # keep pandas<3 while Spark warns about pandas 3
     "numpy==2.4.6",
     "pyyaml==6.0.4",
-    "fastwarc==2.0.1",
+    "fastwarc==2.0.0",  # resiliparse 2.0.0 (bench, dev) pins this version
     "faust-cchardet==3.2.0",  # charset detection for pages that declare none
     "boto3==1.44.8",
 ]

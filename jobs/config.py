@@ -51,6 +51,7 @@ class InputSettings:
 class IngestSettings:
     keep_status: list[int] = setting("HTTP status codes whose HTML responses become pages; [] keeps all")
     max_html_bytes: int = setting("largest decoded HTML body kept; larger ones are rejects", low=1)
+    max_record_bytes: int = setting("largest response record loaded into memory; larger ones are rejects", low=1)
     batch_rows: int = setting("rows per Arrow batch returned to Spark", low=1)
     batch_bytes: int = setting("HTML bytes per Arrow batch returned to Spark", low=1)
 
@@ -126,8 +127,8 @@ def load_config(config_files: typing.Sequence[str | Path] = (), overrides: typin
     for path in config_files:
         try:
             text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {getattr(exc, 'strerror', None) or exc}") from None
         _merge(data, _parse_yaml(text, str(path)) or {}, prefix="")
     for item in overrides:
         key, sep, raw = item.partition("=")

@@ -21,7 +21,7 @@ from schemas.warc_files import WARC_FILES
 from udfs import storage
 from udfs.page_records import STAGE, ingest_batches
 
-SIDE_DIR = "_tmp/ingest"
+SIDE_DIR = "_ingest_side"  # per-file side outputs of the running ingest; removed when it ends
 
 
 def run(spark, ctx: RunContext) -> dict:
@@ -36,8 +36,8 @@ def run(spark, ctx: RunContext) -> dict:
     write_table(pages, PAGES, ctx)
     side = spark.read.schema(INGEST_SIDE.spark()).parquet(side_dir).cache()
     try:
-        for table, kind in ((REJECTS, "reject"), (WARC_FILES, "file")):
-            write_table(side.where(F.col("row_kind") == kind), table, ctx)
+        write_table(side.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
+        write_table(side.where(F.col("row_kind") == "file"), WARC_FILES, ctx)
     finally:
         side.unpersist()
     storage.delete_tree(side_dir, ctx.config.storage)

@@ -86,7 +86,10 @@ def prepare(args: argparse.Namespace, needs_input: bool) -> RunContext:
         fail(str(exc))
     except Exception as exc:  # e.g. S3 unreachable while listing the input
         fail(f"cannot resolve input {args.input}: {type(exc).__name__}: {exc}")
-    ctx.write_text("config.yaml", config.to_yaml())
+    try:
+        ctx.write_text("config.yaml", config.to_yaml())
+    except Exception as exc:
+        fail(f"cannot write to output {ctx.run_dir}: {type(exc).__name__}: {exc}")
     return ctx
 
 

@@ -14,8 +14,9 @@ def stage_line(stage: str, stats: dict | str) -> str:
     more = f", +{len(rejected) - 4} more reasons" if len(rejected) > 4 else ""
     files = f"{stats['input_files']:,} files, " if "input_files" in stats else ""
     check = "" if stats.get("balanced", True) else "  [COUNTS DO NOT RECONCILE: see _stats]"
+    reasons = f" ({top}{more})" if rejected else ""
     return (f"  {stage:<8} {files}{stats['input_rows']:,} in → {stats['output_rows']:,} out, "
-            f"{sum(rejected.values()):,} rejected ({top}{more}) in {stats['seconds']:.1f} s{check}")
+            f"{sum(rejected.values()):,} rejected{reasons} in {stats['seconds']:.1f} s{check}")
 
 
 def print_summary(ctx: RunContext, results: dict[str, dict | str], tables: tuple[str, ...] = ()) -> None:

@@ -3,16 +3,28 @@ from __future__ import annotations
 
 from jobs.runtime import RunContext
 from schemas.table import Table
+from udfs import storage
 
 
-def write_table(df, table: Table, ctx: RunContext, mode: str = "overwrite") -> None:
-    """Write ``df``'s columns of ``table`` (in declared order) to ``RUN_DIR/<table>``; partitioned
-    tables replace only the partitions present in ``df`` (dynamic partition overwrite)."""
-    writer = df.select(*table.names).write.mode(mode).options(**table.parquet_options())
+def write_table(df, table: Table, ctx: RunContext, partition: dict[str, str] | None = None) -> None:
+    """Write ``df``'s columns of ``table`` (in declared order) to ``RUN_DIR/<table>``.
+
+    An unpartitioned table is replaced. A partitioned one is written with dynamic partition
+    overwrite, after removing the ``partition`` being rewritten, so a rerun that produces no
+    rows for it does not leave the old rows behind."""
+    path = ctx.path(table.name)
+    if partition:
+        spec = "/".join(f"{k}={v}" for k, v in partition.items())
+        storage.delete_tree(f"{path}/{spec}", ctx.config.storage)
+    writer = df.select(*table.names).write.mode("overwrite").options(**table.parquet_options())
     if table.partition_by:
         writer = writer.partitionBy(*table.partition_by)
-    writer.parquet(ctx.path(table.name))
+    writer.parquet(path)
 
 
 def read_table(spark, table: Table, ctx: RunContext):
-    return spark.read.parquet(ctx.path(table.name))
+    """The table with its declared schema; empty (not an error) when nothing was written yet."""
+    path = ctx.path(table.name)
+    if not storage.exists(path, ctx.config.storage):
+        return spark.createDataFrame([], table.spark())
+    return spark.read.schema(table.spark()).parquet(path)

@@ -15,6 +15,8 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Types that say nothing about the payload: sniff it instead.
 GENERIC_TYPES = frozenset({"", "text/plain", "application/octet-stream", "binary/octet-stream",
                            "application/unknown", "unknown/unknown", "application/x-unknown-content-type"})
+_SINGLE_VALUED = frozenset({"content-type", "content-length"})  # Fetch: the last one counts
+_CHUNK_SIZE = re.compile(rb"\s*([0-9A-Fa-f]+)\s*(?:;[^\n]*)?\r?$")
 MAX_HEAD = 64 << 10  # an HTTP head longer than this is treated as body
 _STATUS = re.compile(rb"^HTTP/\d(?:\.\d)?\s+(\d{3})\b")
 _HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|title|meta)\b",
@@ -55,7 +57,8 @@ def parse_response(block: bytes) -> HttpResponse | None:
         if sep:
             key = name.strip().lower()
             value = value.strip()
-            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+            joinable = key in headers and key not in _SINGLE_VALUED
+            headers[key] = f"{headers[key]}, {value}" if joinable else value
     return HttpResponse(int(m.group(1)), headers, body)
 
 
@@ -108,11 +111,10 @@ def dechunk(body: bytes) -> bytes:
         eol = body.find(b"\n", pos)
         if eol < 0:
             return body
-        size_field = body[pos:eol].split(b";")[0].strip()
-        try:
-            size = int(size_field, 16)
-        except ValueError:
+        m = _CHUNK_SIZE.match(body, pos, eol)
+        if not m:
             return body
+        size = int(m.group(1), 16)
         if size == 0:
             return b"".join(out)
         start = eol + 1

@@ -78,8 +78,10 @@ def _file_or_manifest(uri: str, st, cc_prefix: str) -> list[str]:
 def _manifest_entry(line: str, manifest: str, cc_prefix: str) -> str:
     if line.startswith("crawl-data/"):
         return cc_prefix.rstrip("/") + "/" + line
-    if "://" in line or os.path.isabs(line) or storage.is_remote(manifest):
+    if "://" in line or os.path.isabs(line):
         return line
+    if storage.is_remote(manifest):
+        return manifest.rsplit("/", 1)[0] + "/" + line
     return os.path.abspath(os.path.join(os.path.dirname(manifest), line))
 
 

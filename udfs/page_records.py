@@ -21,7 +21,7 @@ from schemas.pages import PAGES
 from udfs import storage
 from udfs.charset import CharsetError, decode_html
 from udfs.http_body import BodyError, decode_body, html_type, media_type, parse_response
-from udfs.warc import RawRecord, ReadLog, Unreadable, read_archive
+from udfs.warc import RawRecord, ReadLog, Unreadable, is_transient, read_archive
 
 STAGE = "ingest"
 _CRAWL_IN_NAME = re.compile(r"CC-MAIN-\d{4}-\d{2}")
@@ -44,9 +44,9 @@ def parse_warc_date(value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
 
 
 def warcinfo_crawl(block: bytes | None) -> str | None:
@@ -68,7 +68,9 @@ def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[s
 
     if rec.warc_type != "response":
         return reject("not_response", f"WARC-Type {rec.warc_type}")
-    block = rec.block or b""
+    if rec.block is None:  # the reader was told not to load it
+        return reject("too_large", f"record of {rec.declared_length} bytes exceeds ingest.max_record_bytes")
+    block = rec.block
     if rec.declared_length is not None and len(block) < rec.declared_length:
         return reject("truncated_record", f"block has {len(block)} of {rec.declared_length} declared bytes")
     warc_type, _ = media_type(headers.get("Content-Type"))
@@ -117,8 +119,14 @@ def _reject(reason: str, detail: str, warc_filename: str, offset: int | None, ke
             "key": key or f"{warc_filename}@{offset}", "warc_filename": warc_filename, "warc_record_offset": offset}
 
 
-def _want_block(headers: dict[str, str]) -> bool:
-    return (headers.get("WARC-Type") or "").strip().lower() in _READ_BLOCK_TYPES
+def _block_filter(max_bytes: int):
+    """Which record blocks the reader should load: responses and warcinfo, up to ``max_bytes``."""
+    def want(headers: dict[str, str]) -> bool:
+        if (headers.get("WARC-Type") or "").strip().lower() not in _READ_BLOCK_TYPES:
+            return False
+        length = headers.get("Content-Length", "").strip()
+        return not (length.isdigit() and int(length) > max_bytes)
+    return want
 
 
 def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
@@ -133,8 +141,11 @@ def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
     try:
         stream, size = storage.open_binary(uri, settings.storage)
         stream.close()
-        items = read_archive(lambda: storage.open_binary(uri, settings.storage)[0], size, _want_block, log)
+        items = _guarded(read_archive(lambda: storage.open_binary(uri, settings.storage)[0], size,
+                                      _block_filter(settings.ingest.max_record_bytes), log))
     except Exception as exc:  # the file cannot be opened at all: one reject for the file
+        if is_transient(exc):
+            raise
         log.reader = "none"
         items = iter([Unreadable(0, "unreadable_file", f"{type(exc).__name__}: {exc}")])
     for item in items:
@@ -156,6 +167,20 @@ def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
         "records_read": records_read, "pages": counts["page"], "rejected": counts["reject"],
         "file_bytes": size, "seconds": time.perf_counter() - started,
     }
+
+
+def _guarded(items: Iterator) -> Iterator:
+    """The reader's items; a reader bug ends the file with one internal_error item instead of
+    killing the task (network errors still propagate, for Spark to retry)."""
+    offset = 0
+    try:
+        for item in items:
+            offset = item.offset
+            yield item
+    except Exception as exc:
+        if is_transient(exc):
+            raise
+        yield Unreadable(offset, "internal_error", f"reader failed after offset {offset}: {type(exc).__name__}: {exc}")
 
 
 def ingest_batches(batches: Iterator[pa.RecordBatch], settings, side_dir: str) -> Iterator[pa.RecordBatch]:

@@ -77,7 +77,7 @@ def write_bytes(uri: str, data: bytes, storage) -> None:
         raise ValueError(f"unsupported scheme for writing files: {uri}")
     path = Path(local_path(uri))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # hidden from Spark's readers
     tmp.write_bytes(data)
     tmp.replace(path)
 

@@ -41,7 +41,8 @@ def test_quirky_inputs_finish_with_every_record_accounted(tmp_path, shared_data)
     stats = json.loads((out / "_stats" / "ingest.json").read_text())
     assert len(stats["files"]) == 7 and stats["unbalanced_files"] == []
     assert {"unreadable_file", "truncated_record"} <= set(stats["rejected"])
-    assert stats["readers"]["resync"] == 3  # two ARC files and the malformed clueweb WARC
+    # two ARC files, the malformed clueweb WARC and the clipped file (one gzip member each)
+    assert stats["readers"]["resync"] == 4
 
 
 def test_stage_entry_point_and_spark_submit(tmp_path, shared_data):

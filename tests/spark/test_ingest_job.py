@@ -8,6 +8,7 @@ import pytest
 
 from jobs import ingest
 from jobs.runtime import RunContext
+from jobs.tables import read_table
 from schemas.pages import PAGES
 from schemas.rejects import REJECTS
 from schemas.warc_files import WARC_FILES
@@ -78,3 +79,15 @@ def test_rerun_replaces_instead_of_duplicating(run):
     assert again["output_rows"] == stats["output_rows"]
     assert again["rejected"] == stats["rejected"]
     assert spark.read.parquet(ctx.path("rejects")).count() == sum(stats["rejected"].values())
+
+
+def test_input_without_rejects_and_a_rerun_that_has_none(spark, test_settings, tmp_path, shared_data):
+    """A rejects partition left by an earlier run of the stage must not survive a rerun."""
+    ctx = RunContext(run_dir=str(tmp_path), config=test_settings,
+                     files=[str(WARC_DIR / "resiliparse_CC-MAIN-2020-34_warcfile.warc.gz")])
+    assert sum(ingest.run(spark, ctx)["rejected"].values()) == 34
+    ctx.files = [str(WARC_DIR / "jwarc_commoncrawl.org.warc.gz")]  # one HTML response, nothing else
+    stats = ingest.run(spark, ctx)
+    assert stats["rejected"] == {} and stats["output_rows"] == 1 and stats["balanced"]
+    assert read_table(spark, REJECTS, ctx).count() == 0
+    assert not (tmp_path / "_ingest_side").exists()

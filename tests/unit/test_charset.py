@@ -40,3 +40,21 @@ def test_binary_garbage_is_a_decode_error():
     garbage = bytes(range(128, 256)) * 64
     with pytest.raises(CharsetError):
         decode_html(garbage, "utf-8")
+
+
+def test_non_page_codecs_are_refused():
+    for label in ("utf-7", "unicode_escape", "hex", "base64", "rot13", "undefined"):
+        assert codec_for(label) is None, label
+    text, codec, _ = decode_html(b"<html>+2D0- hi</html>", "utf-7")
+    assert codec == "utf-8" and "+2D0-" in text
+
+
+def test_declared_utf8_with_one_bad_byte_stays_utf8():
+    russian = "Привет, мир! Это длинная страница на русском языке. " * 20
+    text, codec, source = decode_html(russian.encode() + b"\xff" + russian.encode(), "utf-8")
+    assert (codec, source) == ("utf-8", "http") and text.count("\ufffd") == 1 and "Привет" in text
+
+
+def test_windows_1252_undefined_bytes_decode_like_browsers():
+    text, codec, _ = decode_html(b"caf\xe9 \x81\x8d\x8f\x90\x9d", "iso-8859-1")
+    assert codec == "cp1252" and text == "café \x81\x8d\x8f\x90\x9d"

@@ -73,3 +73,13 @@ def test_broken_gzip_is_a_decode_error():
     with pytest.raises(BodyError) as err:
         decode_body(HttpResponse(200, {"content-encoding": "gzip"}, broken), 1 << 20)
     assert err.value.reason == "decode_error"
+
+
+def test_negative_or_garbled_chunk_sizes_leave_the_body_alone():
+    assert dechunk(b"-4\r\n<html>hi</html>\r\n0\r\n\r\n") == b"-4\r\n<html>hi</html>\r\n0\r\n\r\n"
+    assert dechunk(b"0x5\r\nhello\r\n0\r\n\r\n").startswith(b"0x5")
+
+
+def test_repeated_content_type_keeps_the_last():
+    resp = parse_response(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\n\r\n<p>")
+    assert media_type(resp.headers["content-type"]) == ("text/html", None)

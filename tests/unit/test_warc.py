@@ -61,7 +61,7 @@ def test_malformed_warc_falls_back_to_resync_and_reads_every_record():
     log = ReadLog()
     records = read_path(path, log)
     expected = gzip.decompress(path.read_bytes()).count(b"\nWARC/0.18\n") + 1
-    assert log.reader == "resync" and log.errors
+    assert log.reader == "resync"  # one gzip member for the whole file: fastwarc's offsets mean nothing
     assert len(records) == expected == 101
     assert len({r.headers.get("WARC-Record-ID") for r in records}) == 101
     offsets = [r.offset for r in records]
@@ -69,7 +69,7 @@ def test_malformed_warc_falls_back_to_resync_and_reads_every_record():
 
 
 def test_clipped_record_comes_out_short_of_its_declared_length():
-    (rec,) = read_path(QUIRKY_DIR / "resiliparse_clipped.warc.gz")
+    (rec,) = read_path(QUIRKY_DIR / "resiliparse_clipped.warc.gz")  # one reject, not two, for one cut
     assert rec.declared_length > len(rec.block) > 0
 
 
