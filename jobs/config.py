@@ -57,9 +57,47 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class ImageRules:
+    formats: list[str] = setting("file extensions kept when a URL has one")
+    min_side: int = setting("smallest rendered width or height kept (when the HTML gives it)", low=0)
+    max_side: int = setting("largest rendered width or height kept", low=1)
+    min_aspect: float = setting("smallest width/height kept", low=0)
+    max_aspect: float = setting("largest width/height kept", low=0)
+    banned_url_substrings: list[str] = setting("image URLs containing one of these are dropped")
+    beacon_hosts: list[str] = setting("hosts whose images are tracking pixels")
+
+
+@dataclass(frozen=True)
+class TextThresholds:
+    min_words: int = setting("fewest words", low=0)
+    max_words: int = setting("most words", low=1)
+    max_char_repetition: float = setting("top character 10-gram share", low=0, high=1)
+    max_word_repetition: float = setting("repeated word 5-gram share", low=0, high=1)
+    max_special_chars: float = setting("share of characters that are not letters, digits or spaces", low=0, high=1)
+    min_stop_words: float = setting("share of stop words (languages with a list)", low=0, high=1)
+    max_flagged_words: float = setting("share of flagged words (languages with a list)", low=0, high=1)
+    min_punctuation: float = setting("sentence punctuation marks per word", low=0)
+    punctuation_min_words: int = setting("the punctuation rule applies from this many words", low=0)
+    min_common_words: float = setting("share of common words (languages with a list)", low=0, high=1)
+
+
+@dataclass(frozen=True)
 class ExtractSettings:
+    mode: str = setting("DOM rules for interleaving", choices=("obelics",))
     require_images: bool = setting("drop documents with no image (reason no_images)")
     languages: list[str] = setting("languages kept by the document filter; [] keeps all")
+    min_lang_score: float = setting("lowest language-id score for a kept language", low=0, high=1)
+    langid_model: str | None = setting("fastText language-id model path; None: the bundled lid.176.ftz")
+    keep_status: list[int] = setting("HTTP statuses extracted; other pages are rejects")
+    max_html_chars: int = setting("largest page extracted; larger ones are rejects", low=1)
+    time_limit_seconds: float = setting("extraction time limit per page", low=0)
+    kenlm_model: str | None = setting("KenLM model path for the perplexity filter; None: off")
+    max_perplexity: float = setting("largest KenLM perplexity kept", low=0)
+    min_images: int = setting("fewest images per document (with require_images)", low=0)
+    max_images: int = setting("most images per document", low=0)
+    images: ImageRules = setting("node-level image rules")
+    paragraph: TextThresholds = setting("paragraph thresholds")
+    document: TextThresholds = setting("document thresholds")
 
 
 @dataclass(frozen=True)

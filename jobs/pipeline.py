@@ -16,7 +16,10 @@ from jobs.runtime import arg_parser, build_session, fail, parse_stages, prepare 
 from jobs.summary import NOT_IMPLEMENTED, print_summary  # noqa: E402
 
 # Stage name -> module with run(spark, ctx) -> stats, and the tables it writes.
-IMPLEMENTED = {"ingest": ("jobs.ingest", ("pages", "rejects", "warc_files"))}
+IMPLEMENTED = {
+    "ingest": ("jobs.ingest", ("pages", "rejects", "warc_files")),
+    "extract": ("jobs.extract", ("docs", "alt_pairs")),
+}
 
 
 def main(argv=None) -> None:

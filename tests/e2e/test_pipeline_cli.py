@@ -25,11 +25,15 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"table pages        {out}/pages" in proc.stdout
     assert "ingest   11 files" in proc.stdout
-    for stage in ("extract", "dedup", "images", "clip", "mmc4", "curate", "report"):
+    assert f"table docs         {out}/docs" in proc.stdout
+    for stage in ("dedup", "images", "clip", "mmc4", "curate", "report"):
         assert f"stage {stage} is not implemented yet: skipped" in proc.stderr
     stats = json.loads((out / "_stats" / "ingest.json").read_text())
     # every HTML response of the non-quirky files (counted independently in tests/unit/test_page_records.py)
     assert stats["output_rows"] == 344 and stats["balanced"] and not stats["unbalanced_files"]
+    extract = json.loads((out / "_stats" / "extract.json").read_text())
+    assert extract["input_rows"] == 344 == extract["output_rows"] + sum(extract["rejected"].values())
+    assert extract["kept_docs"] > 0 and extract["alt_pairs"] > 0
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert saved["spark"]["master"] == "local[2]" and saved["extract"]["languages"] == ["en"]
 

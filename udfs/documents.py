@@ -1,0 +1,196 @@
+"""Pages to interleaved documents: node filters remove paragraphs and images (counted per
+reason), document signals become columns and ``keep``/``drop_reasons`` (tag, then mix); pages
+that cannot be extracted become rejects. Plus the Arrow adapter that runs it in a Spark task."""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import pyarrow as pa
+
+from schemas.extract_rows import EXTRACT_ROWS
+from udfs import langid
+from udfs.arrow_rows import to_batch
+from udfs.image_refs import document_base, image_reason, image_source, rendered_size
+from udfs.interleave import ImageNode, clean_text, interleave, parse
+from udfs.text_filters import text_reasons, text_signals
+
+STAGE = "extract"
+PAGE_COLUMNS = ["page_id", "url", "warc_filename", "warc_record_offset", "warc_record_length", "fetch_time",
+                "http_status", "html", "crawl"]
+
+
+class ExtractTimeout(Exception):
+    """The page took longer than extract.time_limit_seconds."""
+
+
+def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(docs row, alt_pairs rows) for one page; ``settings`` is the run's ExtractSettings."""
+    structure = interleave(parse(page["html"]))
+    base = document_base(page["url"] or "", structure.base_href)
+    raw_text = "\n\n".join(b for b in structure.blocks if isinstance(b, str))
+    lang, lang_score = langid.detect(raw_text, settings.langid_model)
+    drops: Counter[str] = Counter()
+    texts: list[str | None] = []
+    images: list[str | None] = []
+    metas: list[dict | None] = []
+    seen_images: set[str] = set()
+    for block in structure.blocks:
+        if isinstance(block, str):
+            kept = _kept_paragraphs(block, lang, settings.paragraph, drops)
+            if kept and texts and texts[-1] is not None:
+                texts[-1] += "\n\n" + kept  # an image between them was dropped
+            elif kept:
+                texts.append(kept)
+                images.append(None)
+                metas.append(None)
+            continue
+        meta = _image(block, base, settings.images, drops, seen_images)
+        if meta is not None:
+            texts.append(None)
+            images.append(meta["src"])
+            metas.append(meta)
+    doc_text = "\n\n".join(t for t in texts if t is not None)
+    signals = text_signals(doc_text, lang)
+    reasons = text_reasons(signals, settings.document)
+    n_images = sum(1 for i in images if i is not None)
+    if not doc_text:
+        reasons.insert(0, "no_text")
+    if settings.languages and (lang not in settings.languages or lang_score < settings.min_lang_score):
+        reasons.append("language")
+    if settings.require_images and n_images < max(settings.min_images, 1):
+        reasons.append("no_images")
+    if n_images > settings.max_images:
+        reasons.append("too_many_images")
+    perplexity = None
+    if settings.kenlm_model and doc_text:
+        perplexity = kenlm_perplexity(doc_text, settings.kenlm_model)
+        if perplexity > settings.max_perplexity:
+            reasons.append("perplexity")
+    doc = {
+        "row_kind": "doc", "doc_id": page["page_id"], "url": page["url"], "texts": texts, "images": images,
+        "image_meta": metas,
+        "general_metadata": {k: page[k] for k in ("url", "warc_filename", "warc_record_offset", "warc_record_length")},
+        "lang": lang, "lang_score": lang_score, "keep": not reasons, "drop_reasons": reasons,
+        "crawl": page["crawl"], "fetch_time": page["fetch_time"], "extract_mode": settings.mode,
+        "n_words": signals.n_words, "n_paragraphs": sum(t.count("\n\n") + 1 for t in texts if t is not None),
+        "n_images": n_images, "char_repetition": signals.char_repetition,
+        "word_repetition": signals.word_repetition, "special_char_ratio": signals.special_char_ratio,
+        "punctuation_ratio": signals.punctuation_ratio, "stop_word_ratio": signals.stop_word_ratio,
+        "flagged_word_ratio": signals.flagged_word_ratio, "common_word_ratio": signals.common_word_ratio,
+        "perplexity": perplexity, "node_drops": dict(drops),
+    }
+    pairs = [{"row_kind": "alt_pair", "doc_id": page["page_id"], "image_url": m["src"], "alt_text": m["alt_text"],
+              "page_url": page["url"], "position": i}
+             for i, m in enumerate(metas) if m is not None and m["alt_text"]]
+    return doc, pairs
+
+
+def _kept_paragraphs(block: str, lang: str, thresholds, drops: Counter) -> str:
+    kept = []
+    for paragraph in block.split("\n\n"):
+        reasons = text_reasons(text_signals(paragraph, lang), thresholds)
+        if reasons:
+            drops[f"paragraph_{reasons[0]}"] += 1
+        else:
+            kept.append(paragraph)
+    return "\n\n".join(kept)
+
+
+def _image(node: ImageNode, base: str, rules, drops: Counter, seen: set[str]) -> dict | None:
+    attrs = node.attrs
+    url, raw, reason = image_source(attrs, base)
+    width, height = rendered_size(attrs)
+    if reason is None:
+        reason = image_reason(url, width, height, rules)
+    if reason is None and url in seen:
+        reason = "duplicate_image"  # OBELICS: an image appears once per document
+    if reason is not None:
+        drops[reason] += 1
+        return None
+    seen.add(url)
+    return {"src": url, "unformatted_src": raw, "alt_text": clean_text(attrs.get("alt") or "") or None,
+            "title": clean_text(attrs.get("title") or "") or None, "rendered_width": width,
+            "rendered_height": height, "figcaption": node.figcaption or None}
+
+
+def kenlm_perplexity(text: str, model_path: str) -> float:
+    return _kenlm(model_path).perplexity(" ".join(text.split()))
+
+
+_KENLM: dict[str, Any] = {}
+
+
+def _kenlm(path: str):
+    if path not in _KENLM:
+        try:
+            import kenlm
+        except ImportError:
+            raise RuntimeError("extract.kenlm_model is set but the kenlm package is not installed "
+                               "(pip install kenlm), or unset extract.kenlm_model") from None
+        _KENLM[path] = kenlm.Model(path)
+    return _KENLM[path]
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise ExtractTimeout in the block after ``seconds`` (a SIGALRM timer; only possible on the
+    main thread, where Spark's Python workers run UDFs; elsewhere the block is not limited)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise ExtractTimeout(f"extraction took longer than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def extract_page(page: dict[str, Any], settings) -> list[dict[str, Any]]:
+    """Rows for one page: a doc and its alt pairs, or one reject."""
+    def reject(reason: str, detail: str) -> list[dict[str, Any]]:
+        return [{"row_kind": "reject", "stage": STAGE, "reason": reason, "key": page["page_id"],
+                 "warc_filename": page["warc_filename"], "warc_record_offset": page["warc_record_offset"],
+                 "detail": detail[:1000]}]
+
+    status = page["http_status"]
+    if status is not None and settings.keep_status and status not in settings.keep_status:
+        return reject(f"http_status_{status}", f"HTTP status {status}")
+    html = page["html"] or ""
+    if len(html) > settings.max_html_chars:
+        return reject("too_large", f"{len(html)} characters of HTML exceed {settings.max_html_chars}")
+    started = time.perf_counter()
+    try:
+        with time_limit(settings.time_limit_seconds):
+            doc, pairs = build_document(page, settings)
+    except ExtractTimeout as exc:
+        return reject("extract_timeout", str(exc))
+    except RecursionError as exc:
+        return reject("parse_error", f"RecursionError: {exc}")
+    except Exception as exc:  # never kill the task for one page
+        if isinstance(exc, RuntimeError) and "kenlm" in str(exc):
+            raise
+        return reject("parse_error", f"{type(exc).__name__}: {exc}")
+    doc["extract_seconds"] = time.perf_counter() - started
+    return [doc, *pairs]
+
+
+def extract_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+    """mapInArrow adapter: pages in, docs/alt_pairs/rejects rows (EXTRACT_ROWS) out."""
+    schema = EXTRACT_ROWS.arrow()
+    for batch in batches:
+        rows: list[dict[str, Any]] = []
+        for page in batch.select(PAGE_COLUMNS).to_pylist():
+            rows.extend(extract_page(page, settings.extract))
+        if rows:
+            yield to_batch(rows, schema)

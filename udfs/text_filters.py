@@ -1,0 +1,55 @@
+"""Paragraph and document text signals, and the keep/drop rules on them (OBELICS thresholds).
+
+Signals are numbers (columns in ``docs``); ``text_reasons`` turns them into stable reasons for
+a given set of thresholds. Word-list signals are None for languages without a shipped list,
+and a None signal never drops anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from udfs import text_metrics as tm
+
+
+@dataclass(frozen=True, slots=True)
+class TextSignals:
+    n_words: int
+    char_repetition: float
+    word_repetition: float
+    special_char_ratio: float
+    punctuation_ratio: float
+    stop_word_ratio: float | None
+    flagged_word_ratio: float | None
+    common_word_ratio: float | None
+
+
+def text_signals(text: str, lang: str) -> TextSignals:
+    text = tm.normalize(text)
+    tokens = tm.words(text)
+    stop, flagged, common = tm.stop_words(lang), tm.flagged_words(lang), tm.common_words(lang)
+    return TextSignals(
+        n_words=len(tokens),
+        char_repetition=tm.char_repetition(text),
+        word_repetition=tm.word_repetition(tokens),
+        special_char_ratio=tm.special_char_ratio(text),
+        punctuation_ratio=tm.punctuation_ratio(text, tokens),
+        stop_word_ratio=tm.ratio_in(tokens, stop) if stop else None,
+        flagged_word_ratio=tm.ratio_in(tokens, flagged) if flagged else None,
+        common_word_ratio=tm.ratio_in(tokens, common) if common else None,
+    )
+
+
+def text_reasons(s: TextSignals, t) -> list[str]:
+    """Reasons ``s`` fails thresholds ``t`` (a TextThresholds), in a fixed order; [] keeps it."""
+    checks = [
+        ("too_few_words", s.n_words < t.min_words),
+        ("too_many_words", s.n_words > t.max_words),
+        ("char_repetition", s.char_repetition > t.max_char_repetition),
+        ("word_repetition", s.word_repetition > t.max_word_repetition),
+        ("special_characters", s.special_char_ratio > t.max_special_chars),
+        ("few_stop_words", s.stop_word_ratio is not None and s.stop_word_ratio < t.min_stop_words),
+        ("flagged_words", s.flagged_word_ratio is not None and s.flagged_word_ratio > t.max_flagged_words),
+        ("little_punctuation", s.n_words >= t.punctuation_min_words and s.punctuation_ratio < t.min_punctuation),
+        ("uncommon_words", s.common_word_ratio is not None and s.common_word_ratio < t.min_common_words),
+    ]
+    return [reason for reason, failed in checks if failed]
