@@ -1,0 +1,57 @@
+"""The extract job on every real WARC (quirky ones included): every page ends as a document or
+an extract reject, and the tables keep OBELICS's layout."""
+import json
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from jobs import extract, ingest
+from jobs.runtime import RunContext
+from jobs.tables import read_table
+from schemas.docs import ALT_PAIRS, DOCS
+from schemas.pages import PAGES
+from schemas.rejects import REJECTS
+from tests.conftest import warc_files
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def run(spark, test_settings, tmp_path_factory, shared_data):
+    ctx = RunContext(run_dir=str(tmp_path_factory.mktemp("extract")), config=test_settings,
+                     files=[str(p) for p in warc_files(quirky=True)])
+    ingest.run(spark, ctx)
+    return ctx, extract.run(spark, ctx), spark
+
+
+def test_every_page_is_a_document_or_a_reject(run):
+    ctx, stats, spark = run
+    pages = {r[0] for r in read_table(spark, PAGES, ctx).select("page_id").collect()}
+    docs = {r[0] for r in read_table(spark, DOCS, ctx).select("doc_id").collect()}
+    rejected = {r[0] for r in read_table(spark, REJECTS, ctx).where("stage = 'extract'").select("key").collect()}
+    assert docs | rejected == pages and not docs & rejected
+    saved = json.loads(Path(ctx.path("_stats/extract.json")).read_text())
+    assert saved["input_rows"] == len(pages) == saved["output_rows"] + sum(saved["rejected"].values())
+    assert saved["mode"] == "obelics" and saved["node_drops"] and saved["drop_reasons"]
+
+
+def test_documents_keep_the_obelics_layout(run):
+    ctx, stats, spark = run
+    docs = read_table(spark, DOCS, ctx)
+    assert docs.columns == DOCS.names
+    both_or_neither = docs.select(F.arrays_zip("texts", "images").alias("z")).select(F.explode("z").alias("p")) \
+        .where("(p.texts is null) = (p.images is null)").count()
+    assert both_or_neither == 0
+    assert docs.where("size(texts) != size(images) or size(images) != size(image_meta)").count() == 0
+    assert docs.where("keep and size(drop_reasons) > 0").count() == 0
+    assert stats["kept_docs"] == docs.where("keep").count() > 0
+
+
+def test_alt_pairs_point_at_kept_images(run):
+    ctx, stats, spark = run
+    pairs = read_table(spark, ALT_PAIRS, ctx)
+    docs = read_table(spark, DOCS, ctx).select("doc_id", "images")
+    joined = pairs.join(docs, "doc_id").where(F.expr("element_at(images, position + 1) = image_url"))
+    assert pairs.count() == joined.count() == stats["alt_pairs"] > 0
+    assert pairs.where("trim(alt_text) = ''").count() == 0

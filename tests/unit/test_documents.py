@@ -1,0 +1,110 @@
+"""Pages to documents: interleaving order, node and document rules, rejects, limits."""
+import time
+
+import pytest
+
+from jobs.config import load_config
+from udfs.documents import build_document, extract_page, time_limit, ExtractTimeout
+from udfs.interleave import interleave, parse
+
+CFG = load_config().extract
+PROSE = ("The museum opened a new wing last spring, and visitors have been arriving in large numbers ever "
+         "since. Its collection of early photographs is one of the best in the country, and the curators say "
+         "that more of it will be shown next year.")
+PROSE2 = ("A small team of volunteers restored the old wooden boats over the winter. They worked in a cold shed "
+          "by the harbour, and most of them had never held a plane or a chisel before they started.")
+PROSE3 = ("When the first boat went back into the water in April, half of the town came down to watch. The "
+          "mayor gave a short speech, the children cheered, and the boat did not leak at all.")
+
+
+def page(html: str, **extra) -> dict:
+    return {"page_id": "p1", "url": "http://example.com/a/b.html", "warc_filename": "f.warc.gz",
+            "warc_record_offset": 0, "warc_record_length": 10, "fetch_time": None, "http_status": 200,
+            "html": html, "crawl": "CC-MAIN-2024-22", **extra}
+
+
+ARTICLE = f"""<html><head><title>t</title><base href="http://cdn.example.com/media/"></head><body>
+<div class="nav">Home | News | Sport</div>
+<article><h1>A headline that is long enough</h1><p>{PROSE}</p>
+<figure><img data-src="one.jpg" src="data:image/gif;base64,AAAA" alt=" First  photo " width="600" height="400">
+<figcaption>The new wing</figcaption></figure>
+<p>{PROSE2}</p>
+<img src="logo.png" width="600" height="400"><img src="one.jpg" width="600" height="400">
+<img srcset="two-small.jpg 300w, two-large.jpg 1200w" alt="Second">
+<p>{PROSE3}</p><div class="footer">Copyright</div></article></body></html>"""
+
+
+def test_texts_and_images_interleave_in_page_order():
+    doc, pairs = build_document(page(ARTICLE), CFG)
+    kinds = ["text" if t is not None else "image" for t in doc["texts"]]
+    assert kinds == ["text", "image", "text", "image", "text"]
+    assert all((t is None) != (i is None) for t, i in zip(doc["texts"], doc["images"]))
+    assert doc["images"][1] == "http://cdn.example.com/media/one.jpg"
+    assert doc["images"][3] == "http://cdn.example.com/media/two-large.jpg"
+    meta = doc["image_meta"][1]
+    assert (meta["alt_text"], meta["figcaption"], meta["rendered_width"], meta["unformatted_src"]) == (
+        "First photo", "The new wing", 600, "one.jpg")
+    # the figcaption line is its own 3-word paragraph (OBELICS keeps captions in image_meta only)
+    assert doc["node_drops"] == {"image_banned_url": 1, "duplicate_image": 1, "paragraph_too_few_words": 1}
+    assert "Home | News" not in " ".join(t for t in doc["texts"] if t) and "Copyright" not in str(doc["texts"])
+    assert [(p["image_url"], p["alt_text"], p["position"]) for p in pairs] == [
+        ("http://cdn.example.com/media/one.jpg", "First photo", 1),
+        ("http://cdn.example.com/media/two-large.jpg", "Second", 3)]
+
+
+def test_document_signals_and_keep():
+    doc, _ = build_document(page(ARTICLE), CFG)
+    assert doc["lang"] == "en" and doc["lang_score"] > 0.8
+    assert doc["keep"] is True and doc["drop_reasons"] == []
+    assert doc["n_images"] == 2 and doc["n_words"] > 100
+
+
+def test_text_only_and_language_rules():
+    text_only = f"<html><body><p>{PROSE}</p><p>{PROSE2}</p></body></html>"
+    doc, _ = build_document(page(text_only), CFG)
+    assert doc["drop_reasons"] == ["no_images"]
+    relaxed = load_config(overrides=["extract.require_images=false"]).extract
+    assert build_document(page(text_only), relaxed)[0]["keep"] is True
+    german = ("<html><body><p>Das Museum hat im Frühjahr einen neuen Flügel eröffnet, und seitdem kommen viele "
+              "Besucher in die Stadt. Die Sammlung alter Fotografien gehört zu den besten des Landes, und die "
+              "Kuratoren sagen, dass im nächsten Jahr noch mehr davon gezeigt wird.</p></body></html>")
+    doc, _ = build_document(page(german), relaxed)
+    assert doc["lang"] == "de" and "language" in doc["drop_reasons"]
+    any_lang = load_config(overrides=["extract.require_images=false", "extract.languages=[]"]).extract
+    assert "language" not in build_document(page(german), any_lang)[0]["drop_reasons"]
+
+
+@pytest.mark.parametrize("html_page, reason", [
+    (page("<p>x</p>", http_status=404), "http_status_404"),
+    (page("<p>" + "a" * 100 + "</p>"), "too_large"),
+])
+def test_pages_that_are_not_extracted_are_rejects(html_page, reason):
+    settings = load_config(overrides=["extract.max_html_chars=50"]).extract
+    (row,) = extract_page(html_page, settings)
+    assert row["row_kind"] == "reject" and row["reason"] == reason and row["stage"] == "extract"
+
+
+def test_deep_nesting_and_garbage_do_not_escape():
+    deep = "<div>" * 10000 + "<p>deep text</p>" + "</div>" * 10000
+    rows = extract_page(page(deep), CFG)
+    assert rows[0]["row_kind"] == "doc"
+    assert rows[0]["texts"] == [] or "deep text" in rows[0]["texts"][0] or rows[0]["node_drops"]
+    for html in ["", "\x00\x01\x02", "<<<>>>&&&;;", "<img src=>" * 100, "<p>" * 5000]:
+        assert extract_page(page(html), CFG)[0]["row_kind"] in ("doc", "reject")
+
+
+def test_time_limit_interrupts_python_work():
+    started = time.perf_counter()
+    with pytest.raises(ExtractTimeout):
+        with time_limit(0.2):
+            while True:
+                pass
+    assert time.perf_counter() - started < 2
+
+
+def test_obelics_rules_drop_lists_tables_and_hidden_nodes():
+    html = """<body><p>Kept paragraph</p><ul><li>list item</li></ul><table><tr><td>cell</td></tr></table>
+    <div hidden>hidden text</div><div aria-hidden="true">aria</div><div style="display:none">none</div>
+    <div id="menu">menu text</div><div class="post-date">1 May</div><pre>code</pre><p>Last</p></body>"""
+    structure = interleave(parse(html))
+    assert structure.blocks == ["Kept paragraph\n\nLast"]
