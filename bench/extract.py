@@ -1,0 +1,118 @@
+"""Extraction fidelity and speed on the 130 real pages of ../shared/data/html/mozilla_readability.
+
+    python bench/extract.py
+
+Reference: readability's expected output for each page. Per page, over word tokens (bags):
+recall = reference tokens found in the extraction; leak = extracted tokens not in the
+reference (boilerplate). Images: the reference's <img> URLs kept, and images kept that the
+reference drops. Pages are resolved against readability's test URL (http://fakehost/test/page.html).
+Speed: pages/s on one core, HTML text in, text (and images) out, same pages, same run.
+Not a test; tests/unit/test_extract_fidelity.py holds weft's levels with ``weft_scores``.
+"""
+from __future__ import annotations
+
+import gzip
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+PAGES_DIR = REPO.parent / "shared" / "data" / "html" / "mozilla_readability"
+PAGE_URL = "http://fakehost/test/page.html"
+
+
+def load_pages() -> list[tuple[str, str, str]]:
+    """(name, source html, expected html) of every page."""
+    pages = []
+    for folder in sorted(p for p in PAGES_DIR.iterdir() if (p / "source.html.gz").is_file()):
+        pages.append((folder.name, gzip.decompress((folder / "source.html.gz").read_bytes()).decode("utf-8", "replace"),
+                      gzip.decompress((folder / "expected.html.gz").read_bytes()).decode("utf-8", "replace")))
+    return pages
+
+
+def reference(expected: str) -> tuple[Counter, set[str]]:
+    from selectolax.lexbor import LexborHTMLParser
+
+    from udfs.image_refs import resolve_url
+    from udfs.text_metrics import words
+
+    tree = LexborHTMLParser(expected)
+    images = {u for img in tree.css("img") if (u := resolve_url(img.attributes.get("src") or "", PAGE_URL))}
+    return Counter(words(tree.body.text(separator=" ") if tree.body else "")), images
+
+
+def scores(extracted: Counter, ref: Counter) -> tuple[float, float]:
+    common = sum((extracted & ref).values())
+    recall = common / sum(ref.values()) if ref else 1.0
+    leak = (sum(extracted.values()) - common) / sum(extracted.values()) if extracted else 0.0
+    return recall, leak
+
+
+def weft_extract(html: str, settings) -> tuple[str, list[str]]:
+    from udfs.documents import build_document
+
+    page = {"page_id": "p", "url": PAGE_URL, "warc_filename": "", "warc_record_offset": 0,
+            "warc_record_length": 0, "fetch_time": None, "http_status": 200, "html": html, "crawl": ""}
+    doc, _ = build_document(page, settings)
+    return "\n\n".join(t for t in doc["texts"] if t), [i for i in doc["images"] if i]
+
+
+def trafilatura_extract(html: str) -> tuple[str, list[str]]:
+    import trafilatura
+
+    return trafilatura.extract(html, favor_precision=True) or "", []
+
+
+def resiliparse_extract(html: str) -> tuple[str, list[str]]:
+    from resiliparse.extract.html2text import extract_plain_text
+
+    return extract_plain_text(html, main_content=True), []
+
+
+def evaluate(extractor, pages) -> dict:
+    from udfs.text_metrics import words
+
+    recalls, leaks, kept_shares, extra = [], [], [], []
+    started = time.perf_counter()
+    outputs = [extractor(source) for _, source, _ in pages]
+    seconds = time.perf_counter() - started
+    for (_, _, expected), (text, images) in zip(pages, outputs):
+        ref_words, ref_images = reference(expected)
+        recall, leak = scores(Counter(words(text)), ref_words)
+        recalls.append(recall)
+        leaks.append(leak)
+        if ref_images:
+            kept_shares.append(len(ref_images & set(images)) / len(ref_images))
+        extra.append(len(set(images) - ref_images))
+    return {"recall": statistics.mean(recalls), "leak": statistics.mean(leaks),
+            "images_kept": statistics.mean(kept_shares) if kept_shares else 0.0,
+            "extra_images": sum(extra), "pages_per_s": len(pages) / seconds}
+
+
+def weft_scores(pages=None, overrides: tuple[str, ...] = ()) -> dict:
+    from jobs.config import load_config
+
+    settings = load_config(overrides=["extract.languages=[]", "extract.require_images=false", *overrides]).extract
+    return evaluate(lambda html: weft_extract(html, settings), pages or load_pages())
+
+
+def main() -> None:
+    pages = load_pages()
+    weft_scores(pages[:5])  # warm-up: word lists, language model
+    rows = {
+        "weft obelics": weft_scores(pages),
+        "trafilatura (favor_precision)": evaluate(trafilatura_extract, pages),
+        "resiliparse (main_content)": evaluate(resiliparse_extract, pages),
+    }
+    print(f"{len(pages)} pages of mozilla_readability; per-page means")
+    print(f"{'extractor':<32}{'recall':>8}{'leak':>8}{'ref imgs kept':>15}{'extra imgs':>12}{'pages/s':>10}")
+    for name, r in rows.items():
+        print(f"{name:<32}{r['recall']:>8.3f}{r['leak']:>8.3f}{r['images_kept']:>15.3f}{r['extra_images']:>12}"
+              f"{r['pages_per_s']:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""Holds weft's extraction fidelity on the 130 real readability pages at the measured levels
+(bench/extract.py reports them next to trafilatura and resiliparse in bench/RESULTS.md)."""
+import importlib.util
+
+import pytest
+
+from tests.conftest import REPO, SHARED
+
+spec = importlib.util.spec_from_file_location("bench_extract", REPO / "bench" / "extract.py")
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+@pytest.fixture(scope="module")
+def scores():
+    if not (SHARED / "html" / "mozilla_readability").is_dir():
+        pytest.fail("real test pages missing: ../shared/data/html/mozilla_readability")
+    return bench.weft_scores()
+
+
+def test_obelics_mode_holds_its_measured_levels(scores):
+    # measured 2026-11-29: recall 0.751, leak 0.082, reference images kept 0.594
+    assert scores["recall"] >= 0.74
+    assert scores["leak"] <= 0.09
+    assert scores["images_kept"] >= 0.58
+
+
+def test_metric_is_a_bag_of_words_overlap():
+    from collections import Counter
+
+    ref = Counter("the cat sat on the mat".split())
+    assert bench.scores(Counter("the cat sat".split()), ref) == (0.5, 0.0)
+    assert bench.scores(Counter("the cat sat on the mat buy now".split()), ref) == (1.0, 0.25)
+    assert bench.scores(Counter(), ref) == (0.0, 0.0)
