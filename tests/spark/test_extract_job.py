@@ -55,3 +55,21 @@ def test_alt_pairs_point_at_kept_images(run):
     joined = pairs.join(docs, "doc_id").where(F.expr("element_at(images, position + 1) = image_url"))
     assert pairs.count() == joined.count() == stats["alt_pairs"] > 0
     assert pairs.where("trim(alt_text) = ''").count() == 0
+
+
+def test_obelics_export_round_trips_the_kept_documents(run):
+    import json
+
+    from jobs import export
+
+    ctx, stats, spark = run
+    export.run(spark, ctx)
+    exported = spark.read.parquet(ctx.path("export_obelics"))
+    assert exported.columns == ["texts", "images", "metadata", "general_metadata"]
+    assert exported.count() == stats["kept_docs"]
+    row = exported.first()
+    metadata = json.loads(row["metadata"])
+    assert len(metadata) == len(row["images"])
+    assert all((m is None) == (img is None) for m, img in zip(metadata, row["images"]))
+    assert set(json.loads(row["general_metadata"])) == {"url", "warc_filename", "warc_record_offset",
+                                                        "warc_record_length"}
