@@ -73,3 +73,15 @@ def test_obelics_export_round_trips_the_kept_documents(run):
     assert all((m is None) == (img is None) for m, img in zip(metadata, row["images"]))
     assert set(json.loads(row["general_metadata"])) == {"url", "warc_filename", "warc_record_offset",
                                                         "warc_record_length"}
+
+
+def test_time_limit_turns_slow_pages_into_rejects(spark, tmp_path, shared_data):
+    from jobs.config import load_config
+    from tests.conftest import WARC_DIR
+
+    config = load_config(overrides=["spark.ui=false", "extract.time_limit_seconds=0.0005"])
+    ctx = RunContext(run_dir=str(tmp_path), config=config,
+                     files=[str(WARC_DIR / "ukwa_wikipedia-mona-lisa.warc.gz")])
+    ingest.run(spark, ctx)
+    stats = extract.run(spark, ctx)
+    assert stats["rejected"] == {"extract_timeout": 2} and stats["output_rows"] == 0
