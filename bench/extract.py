@@ -92,6 +92,12 @@ def evaluate(extractor, pages) -> dict:
             "extra_images": sum(extra), "pages_per_s": len(pages) / seconds}
 
 
+# Node-level image rules off: what the extraction finds, before OBELICS's image quality rules.
+NO_IMAGE_RULES = ("extract.images.formats=[jpg,jpeg,png,webp,gif,svg,avif,bmp]", "extract.images.min_side=0",
+                  "extract.images.min_aspect=0", "extract.images.max_aspect=1000000",
+                  "extract.images.banned_url_substrings=[]")
+
+
 def weft_scores(pages=None, overrides: tuple[str, ...] = ()) -> dict:
     from jobs.config import load_config
 
@@ -103,14 +109,16 @@ def main() -> None:
     pages = load_pages()
     weft_scores(pages[:5])  # warm-up: word lists, language model
     rows = {
-        "weft obelics": weft_scores(pages),
+        "weft main_content": weft_scores(pages, ("extract.mode=main_content",)),
+        "weft main_content, no image rules": weft_scores(pages, ("extract.mode=main_content", *NO_IMAGE_RULES)),
+        "weft obelics": weft_scores(pages, ("extract.mode=obelics",)),
         "trafilatura (favor_precision)": evaluate(trafilatura_extract, pages),
         "resiliparse (main_content)": evaluate(resiliparse_extract, pages),
     }
     print(f"{len(pages)} pages of mozilla_readability; per-page means")
-    print(f"{'extractor':<32}{'recall':>8}{'leak':>8}{'ref imgs kept':>15}{'extra imgs':>12}{'pages/s':>10}")
+    print(f"{'extractor':<36}{'recall':>8}{'leak':>8}{'ref imgs kept':>15}{'extra imgs':>12}{'pages/s':>10}")
     for name, r in rows.items():
-        print(f"{name:<32}{r['recall']:>8.3f}{r['leak']:>8.3f}{r['images_kept']:>15.3f}{r['extra_images']:>12}"
+        print(f"{name:<36}{r['recall']:>8.3f}{r['leak']:>8.3f}{r['images_kept']:>15.3f}{r['extra_images']:>12}"
               f"{r['pages_per_s']:>10.1f}")
 
 

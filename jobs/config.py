@@ -83,7 +83,9 @@ class TextThresholds:
 
 @dataclass(frozen=True)
 class ExtractSettings:
-    mode: str = setting("DOM rules for interleaving", choices=("obelics",))
+    mode: str = setting("main_content: boilerplate removed, lists/tables kept; obelics: OBELICS's DOM rules",
+                        choices=("main_content", "obelics"))
+    paragraph_filter_modes: list[str] = setting("modes in which paragraphs failing the paragraph rules are removed")
     require_images: bool = setting("drop documents with no image (reason no_images)")
     languages: list[str] = setting("languages kept by the document filter; [] keeps all")
     min_lang_score: float = setting("lowest language-id score for a kept language", low=0, high=1)

@@ -30,7 +30,7 @@ class ExtractTimeout(Exception):
 
 def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(docs row, alt_pairs rows) for one page; ``settings`` is the run's ExtractSettings."""
-    structure = interleave(parse(page["html"]))
+    structure = interleave(parse(page["html"]), settings.mode)
     base = document_base(page["url"] or "", structure.base_href)
     raw_text = "\n\n".join(b for b in structure.blocks if isinstance(b, str))
     lang, lang_score = langid.detect(raw_text, settings.langid_model)
@@ -39,9 +39,10 @@ def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list
     images: list[str | None] = []
     metas: list[dict | None] = []
     seen_images: set[str] = set()
+    filter_paragraphs = settings.mode in settings.paragraph_filter_modes
     for block in structure.blocks:
         if isinstance(block, str):
-            kept = _kept_paragraphs(block, lang, settings.paragraph, drops)
+            kept = _kept_paragraphs(block, lang, settings.paragraph, drops) if filter_paragraphs else block
             if kept and texts and texts[-1] is not None:
                 texts[-1] += "\n\n" + kept  # an image between them was dropped
             elif kept:

@@ -1,8 +1,11 @@
 """Walk an HTML DOM in page order and emit an interleaved sequence of text blocks and images.
 
-One iterative pass over lexbor's tree (no recursion, so 10,000-deep pages are fine), applying
-the rules of ``udfs.dom_simplify``. Text between two images becomes one text block whose
-paragraphs are separated by blank lines, as OBELICS lays documents out.
+One iterative pass over lexbor's tree (no recursion, so 10,000-deep pages are fine). Two rule
+sets: ``obelics`` (``udfs.dom_simplify``: OBELICS's whitelist, everything else dropped with its
+content) and ``main_content`` (``udfs.main_content`` picks the content subtrees; inside them
+every tag is walked except boilerplate, and lists, tables, ``pre`` and definition lists are
+kept). Text between two images becomes one text block whose paragraphs are separated by blank
+lines, as OBELICS lays documents out.
 """
 from __future__ import annotations
 
@@ -12,11 +15,26 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborHTMLParser
 
 from udfs import dom_simplify as rules
+from udfs import main_content
 
 _SPACES = re.compile(r"[^\S\n]+")
-_AROUND_NEWLINE = re.compile(r" *\n *")
-_BLANK_LINES = re.compile(r"\n{3,}")
 _WS = re.compile(r"\s+")
+# Private-use stand-ins that survive whitespace cleaning: a space or tab inside <pre>, a cell end,
+# and the two block separators (a run of separators is one line break, or one blank line when it
+# holds a paragraph break or two explicit newlines).
+PRE_SPACE, PRE_TAB, CELL_END, LINE, PARAGRAPH = "\ue000", "\ue002", "\ue001", "\ue003", "\ue004"
+_BREAKS = re.compile(r"[^\S\n]*(?:[\n\ue003\ue004][^\S\n]*)+")
+_CELL_AT_LINE_END = re.compile(CELL_END + r"[ \ue001]*(?=\n|$)")
+_PRE_WS = str.maketrans({" ": PRE_SPACE, "\t": PRE_TAB, "\r": None})
+_RESTORE = str.maketrans({PRE_SPACE: " ", PRE_TAB: "\t", CELL_END: " | "})
+
+# main_content: blocks separated by a blank line, or by a newline; cells end with " | ".
+MC_PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "ul", "ol", "dl",
+                           "table", "figure", "hr"})
+MC_LINES = frozenset({"li", "tr", "dt", "dd", "div", "section", "article", "main", "header", "figcaption",
+                      "caption", "summary", "details", "address", "center", "legend", "fieldset", "picture"})
+MC_DROPPED = rules.ALWAYS_DROPPED | {"nav", "aside", "footer", "iframe", "object", "embed", "audio", "video"}
+LINK_LISTS = frozenset({"ul", "ol", "div", "section", "table", "p"})
 
 
 @dataclass(slots=True)
@@ -38,10 +56,50 @@ def parse(html: str) -> LexborHTMLParser:
     return LexborHTMLParser(html)
 
 
-def interleave(tree: LexborHTMLParser) -> Page:
+def interleave(tree: LexborHTMLParser, mode: str = "obelics") -> Page:
     base = tree.css_first("base[href]")
     title = tree.css_first("title")
-    root = tree.body or tree.root
+    base_href = base.attributes.get("href") if base is not None else None
+    title_text = clean_text(title.text()) if title is not None else None
+    if mode == "main_content":
+        tree.strip_tags(sorted(rules.ALWAYS_DROPPED))
+        roots = main_content.main_content_roots(tree)
+        blocks = _walk(roots, _main_content_action, _main_content_separator)
+    else:
+        blocks = _walk([tree.body or tree.root], _obelics_action, _obelics_separator)
+    return Page(blocks, base_href, title_text)
+
+
+def _obelics_action(node, tag: str, attrs: dict) -> str:
+    return rules.node_action(tag, attrs)
+
+
+def _obelics_separator(tag: str) -> str:
+    return {"\n\n": PARAGRAPH, "\n": LINE, "": ""}[rules.separator(tag)]
+
+
+def _main_content_action(node, tag: str, attrs: dict) -> str:
+    if tag in MC_DROPPED or (attrs and (rules.is_hidden(attrs) or main_content.is_boilerplate(attrs))):
+        return rules.DROP
+    if tag in LINK_LISTS and node.css_first("a") is not None:
+        text = node.text(strip=True)
+        if len(text) < 1000 and main_content.link_density(node) > 0.5 and tag != "p" or \
+                (tag == "p" and len(text) < 200 and main_content.link_density(node) > 0.8):
+            return rules.DROP
+    return rules.WALK
+
+
+def _main_content_separator(tag: str) -> str:
+    if tag in MC_PARAGRAPHS:
+        return PARAGRAPH
+    if tag in MC_LINES:
+        return LINE
+    if tag in ("td", "th"):
+        return CELL_END
+    return ""
+
+
+def _walk(roots: list, action, separator) -> list[str | ImageNode]:
     blocks: list[str | ImageNode] = []
     parts: list[str] = []
 
@@ -51,25 +109,26 @@ def interleave(tree: LexborHTMLParser) -> Page:
         if text:
             blocks.append(text)
 
-    # Stack of (node, figcaption context) to enter, or separator strings to emit on leaving.
-    stack: list = [(root, None)]
+    # Stack of (node, figcaption context, inside <pre>) to enter, or strings to emit on leaving.
+    stack: list = [(root, None, False) for root in reversed(roots) if root is not None]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             parts.append(item)
             continue
-        node, caption = item
+        node, caption, in_pre = item
         tag = node.tag
         if tag == "-text":
-            parts.append(_WS.sub(" ", node.text_content or ""))
+            text = node.text_content or ""
+            parts.append(text.translate(_PRE_WS) if in_pre else _WS.sub(" ", text))
             continue
         if tag is None or tag.startswith("-") or tag.startswith("_"):
             continue  # comments, doctype
         attrs = node.attributes
-        action = rules.node_action(tag, attrs)
-        if action == rules.STOP:
+        verdict = action(node, tag, attrs)
+        if verdict == rules.STOP:
             break
-        if action == rules.DROP:
+        if verdict == rules.DROP:
             continue
         if tag == "br":
             parts.append("\n")
@@ -81,19 +140,29 @@ def interleave(tree: LexborHTMLParser) -> Page:
         if tag == "figure":
             cap = node.css_first("figcaption")
             caption = clean_text(cap.text(separator=" ")) if cap is not None else None
-        sep = rules.separator(tag)
-        if sep:
+        sep = separator(tag)
+        if sep == CELL_END:
+            stack.append(sep)
+        elif sep:
             parts.append(sep)
             stack.append(sep)
         children = list(node.iter(include_text=True))
-        stack.extend((child, caption) for child in reversed(children))
+        pre = in_pre or tag == "pre"
+        stack.extend((child, caption, pre) for child in reversed(children))
     flush()
-    return Page(blocks, base.attributes.get("href") if base is not None else None,
-                clean_text(title.text()) if title is not None else None)
+    return blocks
+
+
+def _break(m: re.Match) -> str:
+    run = m.group(0)
+    return "\n\n" if PARAGRAPH in run or run.count("\n") >= 2 else "\n"
 
 
 def clean_text(text: str) -> str:
-    """Collapse spaces, trim lines, at most one blank line in a row."""
-    text = _SPACES.sub(" ", text)
-    text = _AROUND_NEWLINE.sub("\n", text)
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    """Collapse spaces, one break per run of separators, trim; restore <pre> whitespace and
+    turn cell ends into " | " separators."""
+    text = _BREAKS.sub(_break, text)
+    text = _SPACES.sub(" ", text).strip()
+    if CELL_END in text:
+        text = _CELL_AT_LINE_END.sub("", text)
+    return text.translate(_RESTORE) if any(c in text for c in (PRE_SPACE, PRE_TAB, CELL_END)) else text

@@ -33,7 +33,7 @@ def test_every_page_is_a_document_or_a_reject(run):
     assert docs | rejected == pages and not docs & rejected
     saved = json.loads(Path(ctx.path("_stats/extract.json")).read_text())
     assert saved["input_rows"] == len(pages) == saved["output_rows"] + sum(saved["rejected"].values())
-    assert saved["mode"] == "obelics" and saved["node_drops"] and saved["drop_reasons"]
+    assert saved["mode"] == "main_content" and saved["node_drops"] and saved["drop_reasons"]
 
 
 def test_documents_keep_the_obelics_layout(run):

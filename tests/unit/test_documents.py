@@ -7,7 +7,8 @@ from jobs.config import load_config
 from udfs.documents import build_document, extract_page, time_limit, ExtractTimeout
 from udfs.interleave import interleave, parse
 
-CFG = load_config().extract
+CFG = load_config().extract  # main_content mode
+OBELICS = load_config(overrides=["extract.mode=obelics"]).extract
 PROSE = ("The museum opened a new wing last spring, and visitors have been arriving in large numbers ever "
          "since. Its collection of early photographs is one of the best in the country, and the curators say "
          "that more of it will be shown next year.")
@@ -34,8 +35,9 @@ ARTICLE = f"""<html><head><title>t</title><base href="http://cdn.example.com/med
 <p>{PROSE3}</p><div class="footer">Copyright</div></article></body></html>"""
 
 
-def test_texts_and_images_interleave_in_page_order():
-    doc, pairs = build_document(page(ARTICLE), CFG)
+@pytest.mark.parametrize("settings", [CFG, OBELICS], ids=["main_content", "obelics"])
+def test_texts_and_images_interleave_in_page_order(settings):
+    doc, pairs = build_document(page(ARTICLE), settings)
     kinds = ["text" if t is not None else "image" for t in doc["texts"]]
     assert kinds == ["text", "image", "text", "image", "text"]
     assert all((t is None) != (i is None) for t, i in zip(doc["texts"], doc["images"]))
@@ -44,8 +46,11 @@ def test_texts_and_images_interleave_in_page_order():
     meta = doc["image_meta"][1]
     assert (meta["alt_text"], meta["figcaption"], meta["rendered_width"], meta["unformatted_src"]) == (
         "First photo", "The new wing", 600, "one.jpg")
-    # the figcaption line is its own 3-word paragraph (OBELICS keeps captions in image_meta only)
-    assert doc["node_drops"] == {"image_banned_url": 1, "duplicate_image": 1, "paragraph_too_few_words": 1}
+    # obelics: the figcaption line is its own 3-word paragraph, removed by the paragraph rules
+    expected_drops = {"image_banned_url": 1, "duplicate_image": 1}
+    if settings.mode == "obelics":
+        expected_drops["paragraph_too_few_words"] = 1
+    assert doc["node_drops"] == expected_drops
     assert "Home | News" not in " ".join(t for t in doc["texts"] if t) and "Copyright" not in str(doc["texts"])
     assert [(p["image_url"], p["alt_text"], p["position"]) for p in pairs] == [
         ("http://cdn.example.com/media/one.jpg", "First photo", 1),
@@ -102,9 +107,39 @@ def test_time_limit_interrupts_python_work():
     assert time.perf_counter() - started < 2
 
 
-def test_obelics_rules_drop_lists_tables_and_hidden_nodes():
-    html = """<body><p>Kept paragraph</p><ul><li>list item</li></ul><table><tr><td>cell</td></tr></table>
+LISTS_AND_TABLES = """<body><p>Kept paragraph</p><ul><li>list item</li><li>second item</li></ul>
+    <table><tr><th>Name</th><th>Size</th></tr><tr><td>cell</td><td>42</td></tr></table>
     <div hidden>hidden text</div><div aria-hidden="true">aria</div><div style="display:none">none</div>
-    <div id="menu">menu text</div><div class="post-date">1 May</div><pre>code</pre><p>Last</p></body>"""
-    structure = interleave(parse(html))
-    assert structure.blocks == ["Kept paragraph\n\nLast"]
+    <div id="menu">menu text</div><div class="post-date">1 May</div>
+    <pre>def f():\n    return  1</pre><dl><dt>Term</dt><dd>Definition</dd></dl><p>Last</p></body>"""
+
+
+def test_obelics_rules_drop_lists_tables_and_hidden_nodes():
+    structure = interleave(parse(LISTS_AND_TABLES), "obelics")
+    assert structure.blocks == ["Kept paragraph\n\nTerm\nDefinition\n\nLast"]
+
+
+def test_main_content_keeps_lists_tables_pre_and_definitions():
+    structure = interleave(parse(LISTS_AND_TABLES), "main_content")
+    assert structure.blocks == ["Kept paragraph\n\nlist item\nsecond item\n\nName | Size\ncell | 42\n\n1 May\n\n"
+                                "def f():\n    return  1\n\nTerm\nDefinition\n\nLast"]
+
+
+def test_main_content_drops_boilerplate_around_the_article():
+    body = " ".join([PROSE, PROSE2, PROSE3])
+    html = f"""<body><div class="cookie-banner"><p>We use cookies to improve your experience, accept them all now please.</p></div>
+    <nav><a href="/">Home</a> <a href="/news">News</a></nav>
+    <div class="layout"><article class="post-content"><h1>Headline of the story</h1>
+      <figure><img src="/lead.jpg" width="800" height="500"><figcaption>Lead</figcaption></figure>
+      <p>{PROSE}</p><p>{PROSE2}</p><div class="share-bar"><a href="#">Share on Facebook</a> <a href="#">Tweet</a></div>
+      <p>{PROSE3}</p><img src="/second.jpg" width="800" height="500"></article>
+    <aside class="sidebar"><h3>Most read</h3><ul><li><a href="/1">Another story about boats and harbours</a></li>
+      <li><a href="/2">Yet another story about the museum wing</a></li></ul></aside></div>
+    <div class="related-articles"><p><a href="/3">Related: ten facts about photographs you never knew</a></p></div>
+    <footer>Copyright 2024</footer></body>"""
+    doc, _ = build_document(page(html), CFG)
+    text = "\n\n".join(t for t in doc["texts"] if t)
+    assert PROSE in text and PROSE2 in text and PROSE3 in text and "Headline of the story" in text
+    for boilerplate in ("cookies", "Home", "Share on Facebook", "Most read", "Related", "Copyright"):
+        assert boilerplate not in text, boilerplate
+    assert [i for i in doc["images"] if i] == ["http://example.com/lead.jpg", "http://example.com/second.jpg"]

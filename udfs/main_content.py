@@ -1,0 +1,143 @@
+"""Find a page's main content on the DOM, before interleaving (``extract.mode=main_content``).
+
+The idea follows readability's published heuristic (not its code): paragraph-like nodes give
+points to their parent and grandparent, by length and commas; a container's class/id and tag
+add or remove points; the score shrinks with link density; the best container and its
+strong siblings (and figures next to it: lead images) are the main content. Inside it,
+blocks named like boilerplate, or made mostly of links, are dropped while walking.
+Vocabularies cover English, German, French, Spanish, Italian, Portuguese, Dutch and Russian.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+POSITIVE = re.compile(
+    r"article|\bbody|content|entry|h-?entry|\bmain|\bpage\b|\bpost|\btext|blog|story|prose|"
+    r"artikel|beitrag|inhalt|haupt|contenu|texte|contenido|cuerpo|noticia|contenuto|testo|articolo|"
+    r"conteudo|conteúdo|materia|matéria|inhoud|bericht|stat[ьи]|текст|контент|содержание", re.I)
+NEGATIVE = re.compile(
+    r"\bnav|menu|sidebar|side-bar|\baside|comment|share|sharing|social|cookie|consent|gdpr|related|recommend|"
+    r"footer|\bfoot\b|breadcrumb|widget|advert|\bads?\b|\bad-|-ad\b|sponsor|promo|banner|popup|modal|"
+    r"newsletter|subscri|signup|sign-up|login|masthead|header|toolbar|pagination|pager|\btags?\b|"
+    r"byline|author-?bio|rating|\bprint|e-?mail|skip|outbrain|taboola|disqus|trending|most-?popular|"
+    r"werbung|anzeige|kommentar|teilen|verwandt|empfehl|publicit|commentaire|partag|similaire|"
+    r"publicidad|comentario|compartir|relacionad|pubblicit|commento|condividi|correlat|publicidade|"
+    r"comentário|partilhar|reclame|advertentie|reactie|delen|gerelateerd|реклам|коммент|поделит|похож|"
+    r"читайте-?также", re.I)
+PARAGRAPHS = "p, pre, td, blockquote"  # list items score their list, which is rarely the article
+MEDIA_NAMES = re.compile(r"image|img|figure|photo|picture|media|gallery|caption|bild|foto|imagen|immagine|"
+                         r"imagem|afbeelding|изображ|фото", re.I)
+CONTAINER_BASE = {"article": 10, "main": 10, "section": 3, "div": 5, "td": 3, "blockquote": 3, "body": 0,
+                  "form": -3, "ul": -3, "ol": -3, "dl": -3, "li": -3, "address": -3, "aside": -10,
+                  "nav": -20, "header": -5, "footer": -20, "th": -5, "h1": -5, "h2": -5, "h3": -5}
+BLOCK_TAGS = frozenset({"p", "div", "section", "article", "pre", "table", "ul", "ol", "dl", "blockquote",
+                        "figure", "h1", "h2", "h3", "h4", "h5", "h6", "main", "header", "footer", "aside"})
+WIDEN_RATIO, WIDEN_SLACK = 1.25, 200  # an ancestor may add a quarter more text, plus a headline
+MIN_PARAGRAPH = 25  # characters: shorter nodes score nothing (readability uses the same order)
+
+
+@dataclass(slots=True)
+class Candidate:
+    node: object
+    score: float
+
+
+def class_weight(attrs: dict[str, str | None]) -> int:
+    """+25 for a class/id naming content, -25 for one naming boilerplate (both can apply)."""
+    weight = 0
+    for name in ("class", "id"):
+        value = attrs.get(name) or ""
+        if not value:
+            continue
+        if NEGATIVE.search(value):
+            weight -= 25
+        if POSITIVE.search(value):
+            weight += 25
+    return weight
+
+
+def is_boilerplate(attrs: dict[str, str | None]) -> bool:
+    """Named like boilerplate and not like content."""
+    names = " ".join(filter(None, (attrs.get("class"), attrs.get("id"), attrs.get("role"))))
+    return bool(names) and bool(NEGATIVE.search(names)) and not POSITIVE.search(names) \
+        and not MEDIA_NAMES.search(names)
+
+
+def link_density(node) -> float:
+    text_length = len(node.text(strip=True))
+    if not text_length:
+        return 0.0
+    linked = sum(len(a.text(strip=True)) for a in node.css("a"))
+    return min(1.0, linked / text_length)
+
+
+def main_content_roots(tree) -> list:
+    """The nodes whose subtrees are the main content, in page order (the body if nothing scores)."""
+    body = tree.body
+    if body is None:
+        return [tree.root] if tree.root is not None else []
+    scores: dict[int, Candidate] = {}
+
+    def candidate(node) -> Candidate:
+        key = node.mem_id
+        if key not in scores:
+            scores[key] = Candidate(node, CONTAINER_BASE.get(node.tag, 0) + class_weight(node.attributes))
+        return scores[key]
+
+    for paragraph in body.css(PARAGRAPHS):
+        text = paragraph.text(strip=True)
+        if len(text) < MIN_PARAGRAPH:
+            continue
+        points = 1 + text.count(",") + text.count("،") + text.count("、") + min(len(text) // 100, 3)
+        parent = paragraph.parent
+        for level, share in ((parent, 1.0), (parent.parent if parent is not None else None, 0.5),
+                             (parent.parent.parent if parent is not None and parent.parent is not None else None, 1 / 3)):
+            if level is None or level.tag in (None, "html", "#document"):
+                break
+            candidate(level).score += points * share
+    if not scores:
+        return [body]
+    for cand in scores.values():
+        cand.score *= 1 - link_density(cand.node)
+    top = max(scores.values(), key=lambda c: c.score)
+    threshold = max(10.0, top.score * 0.2)
+    root = _widen(top.node)
+    parent = root.parent
+    if parent is None or root.tag == "body":
+        return [root]
+    roots = []
+    for sibling in parent.iter(include_text=False):
+        if sibling.mem_id == root.mem_id:
+            roots.append(sibling)
+            continue
+        cand = scores.get(sibling.mem_id)
+        if cand is not None and cand.score >= threshold and not is_boilerplate(sibling.attributes):
+            roots.append(sibling)
+        elif _is_lead_media(sibling) or _is_strong_paragraph(sibling):
+            roots.append(sibling)
+    return roots
+
+
+def _widen(node):
+    """Climb to ancestors that add little text of their own (headline, lead image, captions
+    wrapped around the article body), stopping before one that adds a sidebar's worth."""
+    own = len(node.text(strip=True))
+    while node.parent is not None and node.parent.tag not in ("body", "html", None):
+        if len(node.parent.text(strip=True)) > own * WIDEN_RATIO + WIDEN_SLACK:
+            break
+        node = node.parent
+    return node
+
+
+def _is_lead_media(node) -> bool:
+    if node.tag in ("figure", "picture", "img"):
+        return not is_boilerplate(node.attributes)
+    return False
+
+
+def _is_strong_paragraph(node) -> bool:
+    if node.tag != "p":
+        return False
+    text = node.text(strip=True)
+    return len(text) > 80 and link_density(node) < 0.25
