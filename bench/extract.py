@@ -52,12 +52,25 @@ def scores(extracted: Counter, ref: Counter) -> tuple[float, float]:
 
 
 def weft_extract(html: str, settings) -> tuple[str, list[str]]:
+    """The whole per-page work of the extract stage: DOM walk, image rules, paragraph rules,
+    language id and every document signal."""
     from udfs.documents import build_document
 
     page = {"page_id": "p", "url": PAGE_URL, "warc_filename": "", "warc_record_offset": 0,
             "warc_record_length": 0, "fetch_time": None, "http_status": 200, "html": html, "crawl": ""}
     doc, _ = build_document(page, settings)
     return "\n\n".join(t for t in doc["texts"] if t), [i for i in doc["images"] if i]
+
+
+def weft_interleave(html: str, mode: str) -> tuple[str, list[str]]:
+    """Extraction alone, as trafilatura and resiliparse do it: text and image URLs, no signals."""
+    from udfs.image_refs import document_base, image_source
+    from udfs.interleave import ImageNode, interleave, parse
+
+    page = interleave(parse(html), mode)
+    base = document_base(PAGE_URL, page.base_href)
+    images = [image_source(b.attrs, base)[0] for b in page.blocks if isinstance(b, ImageNode)]
+    return "\n\n".join(b for b in page.blocks if isinstance(b, str)), [i for i in images if i]
 
 
 def trafilatura_extract(html: str) -> tuple[str, list[str]]:
@@ -112,6 +125,7 @@ def main() -> None:
         "weft main_content": weft_scores(pages, ("extract.mode=main_content",)),
         "weft main_content, no image rules": weft_scores(pages, ("extract.mode=main_content", *NO_IMAGE_RULES)),
         "weft obelics": weft_scores(pages, ("extract.mode=obelics",)),
+        "weft main_content, extraction alone": evaluate(lambda h: weft_interleave(h, "main_content"), pages),
         "trafilatura (favor_precision)": evaluate(trafilatura_extract, pages),
         "resiliparse (main_content)": evaluate(resiliparse_extract, pages),
     }

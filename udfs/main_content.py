@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 POSITIVE = re.compile(
     r"article|\bbody|content|entry|h-?entry|\bmain|\bpage\b|\bpost|\btext|blog|story|prose|"
@@ -45,23 +46,23 @@ class Candidate:
 
 def class_weight(attrs: dict[str, str | None]) -> int:
     """+25 for a class/id naming content, -25 for one naming boilerplate (both can apply)."""
-    weight = 0
-    for name in ("class", "id"):
-        value = attrs.get(name) or ""
-        if not value:
-            continue
-        if NEGATIVE.search(value):
-            weight -= 25
-        if POSITIVE.search(value):
-            weight += 25
-    return weight
+    return sum(_name_weight(attrs.get(name) or "") for name in ("class", "id"))
+
+
+@lru_cache(maxsize=65536)
+def _name_weight(value: str) -> int:
+    return (-25 if NEGATIVE.search(value) else 0) + (25 if POSITIVE.search(value) else 0) if value else 0
 
 
 def is_boilerplate(attrs: dict[str, str | None]) -> bool:
     """Named like boilerplate and not like content."""
     names = " ".join(filter(None, (attrs.get("class"), attrs.get("id"), attrs.get("role"))))
-    return bool(names) and bool(NEGATIVE.search(names)) and not POSITIVE.search(names) \
-        and not MEDIA_NAMES.search(names)
+    return bool(names) and _boilerplate_name(names)
+
+
+@lru_cache(maxsize=65536)
+def _boilerplate_name(names: str) -> bool:
+    return bool(NEGATIVE.search(names)) and not POSITIVE.search(names) and not MEDIA_NAMES.search(names)
 
 
 def link_density(node) -> float:

@@ -14,7 +14,8 @@ from functools import lru_cache
 from importlib import resources
 
 _WORD = re.compile(r"\w+(?:['’\-]\w+)*", re.UNICODE)
-_PUNCTUATION = frozenset(".,;:!?…")
+_PUNCTUATION = ".,;:!?…"
+_SPECIAL = re.compile(r"[^\w\s]|_")
 
 
 def words(text: str) -> list[str]:
@@ -49,15 +50,14 @@ def special_char_ratio(text: str) -> float:
     """Share of characters that are neither letters, digits nor whitespace."""
     if not text:
         return 0.0
-    special = sum(1 for ch in text if not (ch.isalnum() or ch.isspace()))
-    return special / len(text)
+    return len(_SPECIAL.findall(text)) / len(text)
 
 
 def punctuation_ratio(text: str, tokens: list[str]) -> float:
     """Sentence punctuation marks per word."""
     if not tokens:
         return 0.0
-    return sum(1 for ch in text if ch in _PUNCTUATION) / len(tokens)
+    return sum(text.count(mark) for mark in _PUNCTUATION) / len(tokens)
 
 
 def ratio_in(tokens: list[str], vocabulary: frozenset[str]) -> float:
