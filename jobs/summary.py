@@ -14,10 +14,11 @@ def stage_line(stage: str, stats: dict | str) -> str:
     more = f", +{len(rejected) - 4} more reasons" if len(rejected) > 4 else ""
     files = f"{stats['input_files']:,} files, " if "input_files" in stats else ""
     kept = f" ({stats['kept_docs']:,} kept)" if "kept_docs" in stats else ""
+    mode = f" [{stats['mode']}]" if "mode" in stats else ""
     check = "" if stats.get("balanced", True) else "  [COUNTS DO NOT RECONCILE: see _stats]"
     reasons = f" ({top}{more})" if rejected else ""
     return (f"  {stage:<8} {files}{stats['input_rows']:,} in → {stats['output_rows']:,} out{kept}, "
-            f"{sum(rejected.values()):,} rejected{reasons} in {stats['seconds']:.1f} s{check}")
+            f"{sum(rejected.values()):,} rejected{reasons} in {stats['seconds']:.1f} s{mode}{check}")
 
 
 def print_summary(ctx: RunContext, results: dict[str, dict | str], tables: tuple[str, ...] = ()) -> None:
