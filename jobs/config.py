@@ -60,7 +60,7 @@ class IngestSettings:
 class ImageRules:
     formats: list[str] = setting("file extensions kept when a URL has one")
     min_side: int = setting("smallest rendered width or height kept (when the HTML gives it)", low=0)
-    max_side: int = setting("largest rendered width or height kept", low=1)
+    max_side: int = setting("largest rendered width or height kept", low=1, high=1_000_000)
     min_aspect: float = setting("smallest width/height kept", low=0)
     max_aspect: float = setting("largest width/height kept", low=0)
     banned_url_substrings: list[str] = setting("image URLs containing one of these are dropped")
@@ -92,6 +92,7 @@ class ExtractSettings:
     langid_model: str | None = setting("fastText language-id model path; None: the bundled lid.176.ftz")
     keep_status: list[int] = setting("HTTP statuses extracted; other pages are rejects")
     max_html_chars: int = setting("largest page extracted; larger ones are rejects", low=1)
+    max_depth: int = setting("deepest nesting of block tags extracted; deeper pages are rejects", low=1)
     time_limit_seconds: float = setting("extraction time limit per page", low=0)
     kenlm_model: str | None = setting("KenLM model path for the perplexity filter; None: off")
     max_perplexity: float = setting("largest KenLM perplexity kept", low=0)

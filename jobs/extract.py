@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
+from pathlib import Path
 
 from jobs.runtime import RunContext, fail, stage_main
 from jobs.stats import rejected_by_reason, write_stats
@@ -19,7 +20,7 @@ from schemas.pages import PAGES
 from schemas.rejects import REJECTS
 from udfs.documents import PAGE_COLUMNS, STAGE, extract_batches
 
-ARROW_BATCH_ROWS = 64  # pages per Arrow batch into Python: HTML is large, extraction is per page
+ARROW_BATCH_ROWS = 16  # pages per Arrow batch into Python: HTML is large, extraction is per page
 
 
 def check_settings(ctx: RunContext) -> None:
@@ -30,6 +31,10 @@ def check_settings(ctx: RunContext) -> None:
             import kenlm  # noqa: F401
         except ImportError:
             fail("extract.kenlm_model is set but the kenlm package is not installed (pip install kenlm)")
+    for name in ("kenlm_model", "langid_model"):
+        path = getattr(settings, name)
+        if path and "://" not in path and not Path(path).is_file():
+            fail(f"extract.{name}: no such file {path}")
 
 
 def run(spark, ctx: RunContext) -> dict:

@@ -3,6 +3,7 @@ reason), document signals become columns and ``keep``/``drop_reasons`` (tag, the
 that cannot be extracted become rejects. Plus the Arrow adapter that runs it in a Spark task."""
 from __future__ import annotations
 
+import re
 import signal
 import threading
 import time
@@ -24,6 +25,21 @@ PAGE_COLUMNS = ["page_id", "url", "warc_filename", "warc_record_offset", "warc_r
                 "http_status", "html", "crawl"]
 
 
+_BLOCK_TAG = re.compile(r"<(/?)(?:div|section|article|table|tbody|tr|td|th|ul|ol|li|dl|dd|blockquote|"
+                        r"main|aside|nav|header|footer|form|fieldset|center|font|span)\b", re.I)
+
+
+def block_depth(html: str) -> int:
+    """Deepest nesting of block-like tags, from a linear scan of the tags. lexbor's tree
+    building is quadratic in it (100,000 nested divs take 13 s inside one C call that no
+    timer can interrupt); browsers give up at a depth of 512."""
+    depth = deepest = 0
+    for m in _BLOCK_TAG.finditer(html):
+        depth = max(depth - 1, 0) if m.group(1) else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 class ExtractTimeout(Exception):
     """The page took longer than extract.time_limit_seconds."""
 
@@ -35,7 +51,7 @@ def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list
     raw_text = "\n\n".join(b for b in structure.blocks if isinstance(b, str))
     lang, lang_score = langid.detect(raw_text, settings.langid_model)
     drops: Counter[str] = Counter()
-    texts: list[str | None] = []
+    texts: list[list[str] | None] = []  # pieces of each text position, joined at the end
     images: list[str | None] = []
     metas: list[dict | None] = []
     seen_images: set[str] = set()
@@ -44,9 +60,9 @@ def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list
         if isinstance(block, str):
             kept = _kept_paragraphs(block, lang, settings.paragraph, drops) if filter_paragraphs else block
             if kept and texts and texts[-1] is not None:
-                texts[-1] += "\n\n" + kept  # an image between them was dropped
+                texts[-1].append(kept)  # an image between them was dropped
             elif kept:
-                texts.append(kept)
+                texts.append([kept])
                 images.append(None)
                 metas.append(None)
             continue
@@ -55,6 +71,7 @@ def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list
             texts.append(None)
             images.append(meta["src"])
             metas.append(meta)
+    texts = ["\n\n".join(pieces) if pieces is not None else None for pieces in texts]
     doc_text = "\n\n".join(t for t in texts if t is not None)
     signals = text_signals(doc_text, lang)
     reasons = text_reasons(signals, settings.document)
@@ -153,8 +170,10 @@ def time_limit(seconds: float):
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            signal.signal(signal.SIGALRM, previous)
 
 
 def extract_page(page: dict[str, Any], settings) -> list[dict[str, Any]]:
@@ -170,6 +189,9 @@ def extract_page(page: dict[str, Any], settings) -> list[dict[str, Any]]:
     html = page["html"] or ""
     if len(html) > settings.max_html_chars:
         return reject("too_large", f"{len(html)} characters of HTML exceed {settings.max_html_chars}")
+    depth = block_depth(html)
+    if depth > settings.max_depth:
+        return reject("too_deep", f"block elements nest {depth} deep (limit {settings.max_depth})")
     started = time.perf_counter()
     try:
         with time_limit(settings.time_limit_seconds):
@@ -179,19 +201,30 @@ def extract_page(page: dict[str, Any], settings) -> list[dict[str, Any]]:
     except RecursionError as exc:
         return reject("parse_error", f"RecursionError: {exc}")
     except Exception as exc:  # never kill the task for one page
-        if isinstance(exc, RuntimeError) and "kenlm" in str(exc):
-            raise
         return reject("parse_error", f"{type(exc).__name__}: {exc}")
     doc["extract_seconds"] = time.perf_counter() - started
     return [doc, *pairs]
 
 
+def load_models(settings) -> None:
+    """Load the language-id model, word lists and KenLM once per worker, outside any page's
+    time limit; a model that cannot be loaded fails the task with its own error."""
+    langid.detect("warm up", settings.langid_model)
+    for lang in ("en", "de", "fr", "es", "it", "pt", "nl", "ru"):
+        text_signals("warm up", lang)
+    if settings.kenlm_model:
+        _kenlm(settings.kenlm_model)
+
+
 def extract_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: pages in, docs/alt_pairs/rejects rows (EXTRACT_ROWS) out."""
     schema = EXTRACT_ROWS.arrow()
+    load_models(settings.extract)
     for batch in batches:
+        columns = batch.select(PAGE_COLUMNS)
         rows: list[dict[str, Any]] = []
-        for page in batch.select(PAGE_COLUMNS).to_pylist():
+        for i in range(columns.num_rows):
+            page = {name: columns.column(name)[i].as_py() for name in PAGE_COLUMNS}
             rows.extend(extract_page(page, settings.extract))
         if rows:
             yield to_batch(rows, schema)

@@ -33,7 +33,11 @@ CHROME_CLASSES = frozenset({"footer", "site-info"})
 END_CLASS = "more-link"
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
-DROP, WALK, STOP = "drop", "walk", "stop"
+# OBELICS's tree keeps these as leaves without text (their fallback text is not content); a
+# figcaption's text goes to the image's metadata only.
+TEXTLESS = frozenset({"audio", "embed", "iframe", "object", "video", "source", "figcaption"})
+
+DROP, WALK, STOP, WALK_CHILDREN = "drop", "walk", "stop", "walk_children"  # the last: not its own text
 
 
 def is_hidden(attrs: dict[str, str | None]) -> bool:
@@ -42,8 +46,9 @@ def is_hidden(attrs: dict[str, str | None]) -> bool:
 
 
 def node_action(tag: str, attrs: dict[str, str | None]) -> str:
-    """DROP the node and its subtree, WALK it (kept or unwrapped), or STOP the document here."""
-    if tag in ALWAYS_DROPPED or tag not in KEPT:
+    """DROP the node and its subtree, WALK it (kept or unwrapped), WALK_CHILDREN (its element
+    children but not its own text), or STOP the document here."""
+    if tag in ALWAYS_DROPPED or tag not in KEPT or tag in TEXTLESS:
         return DROP
     if not attrs:
         return WALK
@@ -54,8 +59,10 @@ def node_action(tag: str, attrs: dict[str, str | None]) -> str:
         return DROP
     if tag == "div":
         names = {(attrs.get(k) or "").strip().lower() for k in ("id", "class", "title")}
-        if names & CHROME_NAMES or "date" in (attrs.get("class") or "").lower():
+        if names & CHROME_NAMES:
             return DROP
+        if "date" in (attrs.get("class") or ""):  # OBELICS: only the div's own text goes
+            return WALK_CHILDREN
     return WALK
 
 

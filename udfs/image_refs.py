@@ -10,22 +10,36 @@ SOURCE_ATTRIBUTES = ("src", "data-src", "data-src-fg", "data-scroll-image", "src
                      "data-img-src", "data-original", "data-gt-lazy-src", "data-lazy", "data-lazy-src", "src2")
 _SRCSET_ATTRIBUTES = frozenset({"srcset", "data-srcset"})
 _DESCRIPTOR = re.compile(r"^(\d+(?:\.\d+)?)([wx])$")
-_STYLE_SIZE = re.compile(r"(?<![-\w])(width|height)\s*:\s*(\d+(?:\.\d+)?)px", re.I)
+_STYLE_SIZE = re.compile(r"(?<![-\w])(width|height)\s*:\s*(\d{1,9}(?:\.\d{1,6})?)px", re.I)
+MAX_PIXELS = 1_000_000
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{2,5})$")
 
 
 def parse_srcset(value: str) -> list[tuple[str, float, str]]:
-    """Candidates (url, size, unit) of a srcset: unit 'w' (width) or 'x' (density, default 1x)."""
-    candidates = []
-    for part in re.split(r",\s+|,(?=\S+\s+\d)", value.strip()):
-        fields = part.strip().split()
-        if not fields:
+    """Candidates (url, size, unit) of a srcset, tokenized as the HTML standard does: a URL is a
+    run of non-space characters (a trailing comma ends the candidate), descriptors run to the
+    next comma. Unit 'w' (width) or 'x' (density, default 1x); data: URLs are skipped."""
+    candidates, pos, n = [], 0, len(value)
+    while pos < n:
+        while pos < n and (value[pos].isspace() or value[pos] == ","):
+            pos += 1
+        start = pos
+        while pos < n and not value[pos].isspace():
+            pos += 1
+        url = value[start:pos]
+        descriptors = ""
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            end = value.find(",", pos)
+            end = n if end < 0 else end
+            descriptors, pos = value[pos:end].strip(), end + 1
+        if not url or url.lower().startswith("data:"):
             continue
-        url, size, unit = fields[0].rstrip(","), 1.0, "x"
-        if len(fields) > 1:
-            m = _DESCRIPTOR.match(fields[1])
-            if m:
-                size, unit = float(m.group(1)), m.group(2)
+        size, unit = 1.0, "x"
+        m = _DESCRIPTOR.match(descriptors.split()[0]) if descriptors else None
+        if m:
+            size, unit = float(m.group(1)), m.group(2)
         candidates.append((url, size, unit))
     return candidates
 
@@ -90,12 +104,20 @@ def rendered_size(attrs: dict[str, str | None]) -> tuple[int | None, int | None]
     """Width and height in CSS pixels from the width/height attributes or the inline style."""
     sizes: dict[str, int | None] = {"width": None, "height": None}
     for m in _STYLE_SIZE.finditer(attrs.get("style") or ""):
-        sizes[m.group(1).lower()] = int(float(m.group(2)))
+        sizes[m.group(1).lower()] = _pixels(m.group(2))
     for name in sizes:
         value = (attrs.get(name) or "").strip().lower().removesuffix("px")
-        if value.isdigit():
-            sizes[name] = int(value)
+        if value.isascii() and value.isdigit():
+            sizes[name] = _pixels(value)
     return sizes["width"], sizes["height"]
+
+
+def _pixels(value: str) -> int | None:
+    """A pixel count, capped so it always fits the int32 columns (a page may say 10^400)."""
+    try:
+        return min(int(value) if value.isdigit() else int(float(value)), MAX_PIXELS)
+    except (ValueError, OverflowError):
+        return None
 
 
 def image_reason(url: str, width: int | None, height: int | None, rules) -> str | None:

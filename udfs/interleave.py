@@ -5,7 +5,7 @@ sets: ``obelics`` (``udfs.dom_simplify``: OBELICS's whitelist, everything else d
 content) and ``main_content`` (``udfs.main_content`` picks the content subtrees; inside them
 every tag is walked except boilerplate, and lists, tables, ``pre`` and definition lists are
 kept). Text between two images becomes one text block whose paragraphs are separated by blank
-lines, as OBELICS lays documents out.
+lines, as OBELICS lays documents out. All text clean-up is linear in the text's length.
 """
 from __future__ import annotations
 
@@ -21,11 +21,13 @@ _SPACES = re.compile(r"[^\S\n]+")
 _WS = re.compile(r"\s+")
 # Private-use stand-ins that survive whitespace cleaning: a space or tab inside <pre>, a cell end,
 # and the two block separators (a run of separators is one line break, or one blank line when it
-# holds a paragraph break or two explicit newlines).
-PRE_SPACE, PRE_TAB, CELL_END, LINE, PARAGRAPH = "\ue000", "\ue002", "\ue001", "\ue003", "\ue004"
-_BREAKS = re.compile(r"[^\S\n]*(?:[\n\ue003\ue004][^\S\n]*)+")
-_CELL_AT_LINE_END = re.compile(CELL_END + r"[ \ue001]*(?=\n|$)")
-_PRE_WS = str.maketrans({" ": PRE_SPACE, "\t": PRE_TAB, "\r": None})
+# holds a paragraph break or two explicit newlines). Page text loses these code points first.
+PRE_SPACE, CELL_END, PRE_TAB, LINE, PARAGRAPH = "\ue000", "\ue001", "\ue002", "\ue003", "\ue004"
+_STAND_INS = str.maketrans({c: None for c in (PRE_SPACE, CELL_END, PRE_TAB, LINE, PARAGRAPH)})
+_BREAKS = re.compile(r"(?<![^\S\n])[^\S\n]*(?:[\n\ue003\ue004][^\S\n]*)+")  # starts only at a run's start
+_CELLS_AT_LINE_END = re.compile(r"(?<![ \ue001])[ \ue001]+(?=\n|$)")
+_PRE_WS = str.maketrans({" ": PRE_SPACE, "\t": PRE_TAB, "\r": None,
+                         **{c: None for c in (CELL_END, LINE, PARAGRAPH)}})
 _RESTORE = str.maketrans({PRE_SPACE: " ", PRE_TAB: "\t", CELL_END: " | "})
 
 # main_content: blocks separated by a blank line, or by a newline; cells end with " | ".
@@ -33,7 +35,8 @@ MC_PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "bloc
                            "table", "figure", "hr"})
 MC_LINES = frozenset({"li", "tr", "dt", "dd", "div", "section", "article", "main", "header", "figcaption",
                       "caption", "summary", "details", "address", "center", "legend", "fieldset", "picture"})
-MC_DROPPED = rules.ALWAYS_DROPPED | {"nav", "aside", "footer", "iframe", "object", "embed", "audio", "video"}
+MC_STRIPPED = rules.ALWAYS_DROPPED - {"form"}  # ASP.NET pages wrap the whole body in a form
+MC_DROPPED = MC_STRIPPED | {"nav", "aside", "footer", "iframe", "object", "embed", "audio", "video"}
 LINK_LISTS = frozenset({"ul", "ol", "div", "section", "table", "p"})
 
 
@@ -49,7 +52,6 @@ class Page:
 
     blocks: list[str | ImageNode]
     base_href: str | None
-    title: str | None
 
 
 def parse(html: str) -> LexborHTMLParser:
@@ -58,16 +60,14 @@ def parse(html: str) -> LexborHTMLParser:
 
 def interleave(tree: LexborHTMLParser, mode: str = "obelics") -> Page:
     base = tree.css_first("base[href]")
-    title = tree.css_first("title")
     base_href = base.attributes.get("href") if base is not None else None
-    title_text = clean_text(title.text()) if title is not None else None
     if mode == "main_content":
-        tree.strip_tags(sorted(rules.ALWAYS_DROPPED))
-        roots = main_content.main_content_roots(tree)
-        blocks = _walk(roots, _main_content_action, _main_content_separator)
+        tree.strip_tags(sorted(MC_STRIPPED))
+        content = main_content.find_main_content(tree)
+        blocks = _walk(content.roots, _main_content_action(content), _main_content_separator)
     else:
         blocks = _walk([tree.body or tree.root], _obelics_action, _obelics_separator)
-    return Page(blocks, base_href, title_text)
+    return Page(blocks, base_href)
 
 
 def _obelics_action(node, tag: str, attrs: dict) -> str:
@@ -78,15 +78,16 @@ def _obelics_separator(tag: str) -> str:
     return {"\n\n": PARAGRAPH, "\n": LINE, "": ""}[rules.separator(tag)]
 
 
-def _main_content_action(node, tag: str, attrs: dict) -> str:
-    if tag in MC_DROPPED or (attrs and (rules.is_hidden(attrs) or main_content.is_boilerplate(attrs))):
-        return rules.DROP
-    if tag in LINK_LISTS and node.css_first("a") is not None:
-        text = node.text(strip=True)
-        if len(text) < 1000 and main_content.link_density(node) > 0.5 and tag != "p" or \
-                (tag == "p" and len(text) < 200 and main_content.link_density(node) > 0.8):
+def _main_content_action(content: main_content.MainContent):
+    def action(node, tag: str, attrs: dict) -> str:
+        if tag in MC_DROPPED or (attrs and (rules.is_hidden(attrs) or main_content.is_boilerplate(attrs))):
             return rules.DROP
-    return rules.WALK
+        if tag in LINK_LISTS:
+            length, density = content.text_length(node), content.link_density(node)
+            if (tag != "p" and length < 1000 and density > 0.5) or (tag == "p" and length < 200 and density > 0.8):
+                return rules.DROP
+        return rules.WALK
+    return action
 
 
 def _main_content_separator(tag: str) -> str:
@@ -109,18 +110,20 @@ def _walk(roots: list, action, separator) -> list[str | ImageNode]:
         if text:
             blocks.append(text)
 
-    # Stack of (node, figcaption context, inside <pre>) to enter, or strings to emit on leaving.
-    stack: list = [(root, None, False) for root in reversed(roots) if root is not None]
+    # Stack of (node, figcaption context, inside <pre>, emit own text) to enter, or strings to
+    # emit on leaving.
+    stack: list = [(root, None, False, True) for root in reversed(roots) if root is not None]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
             parts.append(item)
             continue
-        node, caption, in_pre = item
+        node, caption, in_pre, with_text = item
         tag = node.tag
         if tag == "-text":
-            text = node.text_content or ""
-            parts.append(text.translate(_PRE_WS) if in_pre else _WS.sub(" ", text))
+            if with_text:
+                text = node.text_content or ""
+                parts.append(text.translate(_PRE_WS) if in_pre else _WS.sub(" ", text.translate(_STAND_INS)))
             continue
         if tag is None or tag.startswith("-") or tag.startswith("_"):
             continue  # comments, doctype
@@ -139,16 +142,17 @@ def _walk(roots: list, action, separator) -> list[str | ImageNode]:
             continue
         if tag == "figure":
             cap = node.css_first("figcaption")
-            caption = clean_text(cap.text(separator=" ")) if cap is not None else None
+            caption = clean_text(cap.text(separator=" ").translate(_STAND_INS)) if cap is not None else None
         sep = separator(tag)
         if sep == CELL_END:
             stack.append(sep)
         elif sep:
             parts.append(sep)
             stack.append(sep)
-        children = list(node.iter(include_text=True))
         pre = in_pre or tag == "pre"
-        stack.extend((child, caption, pre) for child in reversed(children))
+        own_text = verdict != rules.WALK_CHILDREN
+        children = list(node.iter(include_text=True))
+        stack.extend((child, caption, pre, own_text or child.tag != "-text") for child in reversed(children))
     flush()
     return blocks
 
@@ -160,9 +164,9 @@ def _break(m: re.Match) -> str:
 
 def clean_text(text: str) -> str:
     """Collapse spaces, one break per run of separators, trim; restore <pre> whitespace and
-    turn cell ends into " | " separators."""
+    turn cell ends into " | " separators (none at a line's end)."""
     text = _BREAKS.sub(_break, text)
     text = _SPACES.sub(" ", text).strip()
     if CELL_END in text:
-        text = _CELL_AT_LINE_END.sub("", text)
+        text = _CELLS_AT_LINE_END.sub(lambda m: "" if CELL_END in m.group(0) else m.group(0), text)
     return text.translate(_RESTORE) if any(c in text for c in (PRE_SPACE, PRE_TAB, CELL_END)) else text

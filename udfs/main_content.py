@@ -65,19 +65,50 @@ def _boilerplate_name(names: str) -> bool:
     return bool(NEGATIVE.search(names)) and not POSITIVE.search(names) and not MEDIA_NAMES.search(names)
 
 
-def link_density(node) -> float:
-    text_length = len(node.text(strip=True))
-    if not text_length:
-        return 0.0
-    linked = sum(len(a.text(strip=True)) for a in node.css("a"))
-    return min(1.0, linked / text_length)
+@dataclass
+class MainContent:
+    """The content subtrees of a page, and text lengths of every element for link density."""
+
+    roots: list
+    stats: dict[int, tuple[int, int]]  # mem_id -> (text length, text length inside links)
+
+    def text_length(self, node) -> int:
+        return self.stats.get(node.mem_id, (0, 0))[0]
+
+    def link_density(self, node) -> float:
+        total, linked = self.stats.get(node.mem_id, (0, 0))
+        return min(1.0, linked / total) if total else 0.0
 
 
-def main_content_roots(tree) -> list:
+def text_stats(root) -> dict[int, tuple[int, int]]:
+    """(text length, linked text length) of every element under ``root``: one post-order pass,
+    so link density costs nothing per node (per-node ``text()`` would be quadratic on nesting)."""
+    stats: dict[int, tuple[int, int]] = {}
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if not children_done:
+            stack.append((node, True))
+            stack.extend((child, False) for child in node.iter(include_text=False))
+            continue
+        total = linked = 0
+        for child in node.iter(include_text=True):
+            if child.tag == "-text":
+                total += len((child.text_content or "").strip())
+            else:
+                t, l = stats.get(child.mem_id, (0, 0))
+                total, linked = total + t, linked + l
+        stats[node.mem_id] = (total, total if node.tag == "a" else linked)
+    return stats
+
+
+def find_main_content(tree) -> MainContent:
     """The nodes whose subtrees are the main content, in page order (the body if nothing scores)."""
     body = tree.body
     if body is None:
-        return [tree.root] if tree.root is not None else []
+        return MainContent([tree.root] if tree.root is not None else [], {})
+    stats = text_stats(body)
+    content = MainContent([body], stats)
     scores: dict[int, Candidate] = {}
 
     def candidate(node) -> Candidate:
@@ -87,26 +118,26 @@ def main_content_roots(tree) -> list:
         return scores[key]
 
     for paragraph in body.css(PARAGRAPHS):
-        text = paragraph.text(strip=True)
-        if len(text) < MIN_PARAGRAPH:
+        if content.text_length(paragraph) < MIN_PARAGRAPH:
             continue
+        text = paragraph.text(strip=True)
         points = 1 + text.count(",") + text.count("،") + text.count("、") + min(len(text) // 100, 3)
-        parent = paragraph.parent
-        for level, share in ((parent, 1.0), (parent.parent if parent is not None else None, 0.5),
-                             (parent.parent.parent if parent is not None and parent.parent is not None else None, 1 / 3)):
+        level, share = paragraph.parent, 1.0
+        for share in (1.0, 0.5, 1 / 3):
             if level is None or level.tag in (None, "html", "#document"):
                 break
             candidate(level).score += points * share
+            level = level.parent
     if not scores:
-        return [body]
+        return content
     for cand in scores.values():
-        cand.score *= 1 - link_density(cand.node)
+        cand.score *= 1 - content.link_density(cand.node)
     top = max(scores.values(), key=lambda c: c.score)
     threshold = max(10.0, top.score * 0.2)
-    root = _widen(top.node)
+    root = _widen(top.node, content)
     parent = root.parent
     if parent is None or root.tag == "body":
-        return [root]
+        return MainContent([root], stats)
     roots = []
     for sibling in parent.iter(include_text=False):
         if sibling.mem_id == root.mem_id:
@@ -115,17 +146,17 @@ def main_content_roots(tree) -> list:
         cand = scores.get(sibling.mem_id)
         if cand is not None and cand.score >= threshold and not is_boilerplate(sibling.attributes):
             roots.append(sibling)
-        elif _is_lead_media(sibling) or _is_strong_paragraph(sibling):
+        elif _is_lead_media(sibling) or _is_strong_paragraph(sibling, content):
             roots.append(sibling)
-    return roots
+    return MainContent(roots, stats)
 
 
-def _widen(node):
+def _widen(node, content: MainContent):
     """Climb to ancestors that add little text of their own (headline, lead image, captions
     wrapped around the article body), stopping before one that adds a sidebar's worth."""
-    own = len(node.text(strip=True))
+    own = content.text_length(node)
     while node.parent is not None and node.parent.tag not in ("body", "html", None):
-        if len(node.parent.text(strip=True)) > own * WIDEN_RATIO + WIDEN_SLACK:
+        if content.text_length(node.parent) > own * WIDEN_RATIO + WIDEN_SLACK:
             break
         node = node.parent
     return node
@@ -137,8 +168,5 @@ def _is_lead_media(node) -> bool:
     return False
 
 
-def _is_strong_paragraph(node) -> bool:
-    if node.tag != "p":
-        return False
-    text = node.text(strip=True)
-    return len(text) > 80 and link_density(node) < 0.25
+def _is_strong_paragraph(node, content: MainContent) -> bool:
+    return node.tag == "p" and content.text_length(node) > 80 and content.link_density(node) < 0.25

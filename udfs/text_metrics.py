@@ -15,7 +15,8 @@ from importlib import resources
 
 _WORD = re.compile(r"\w+(?:['’\-]\w+)*", re.UNICODE)
 _PUNCTUATION = ".,;:!?…"
-_SPECIAL = re.compile(r"[^\w\s]|_")
+_SPECIAL = re.compile(r"[\W\d_]")  # OBELICS: punctuation, symbols, emoji, digits and whitespace
+MAX_REPETITION_CHARS = 100_000  # character repetition is measured on a text's first 100k characters
 
 
 def words(text: str) -> list[str]:
@@ -24,7 +25,9 @@ def words(text: str) -> list[str]:
 
 def char_repetition(text: str, n: int = 10) -> float:
     """Share of character n-gram occurrences taken by the top-k n-grams, with
-    k = min(⌊√distinct⌋, distinct − singletons) (OBELICS)."""
+    k = min(⌊√distinct⌋, distinct − singletons) (OBELICS); on the first 100k characters, so a
+    huge page costs bounded memory."""
+    text = text[:MAX_REPETITION_CHARS]
     if len(text) < n:
         return 0.0
     counts = Counter(text[i:i + n] for i in range(len(text) - n + 1))
@@ -47,7 +50,7 @@ def word_repetition(tokens: list[str], n: int = 5) -> float:
 
 
 def special_char_ratio(text: str) -> float:
-    """Share of characters that are neither letters, digits nor whitespace."""
+    """Share of characters that are not letters (OBELICS counts digits and whitespace too)."""
     if not text:
         return 0.0
     return len(_SPECIAL.findall(text)) / len(text)

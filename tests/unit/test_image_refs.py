@@ -29,6 +29,9 @@ def test_srcset_picks_the_largest_candidate():
     assert largest_candidate("s.jpg 320w, m.jpg 640w, l.jpg 1280w") == "l.jpg"
     assert largest_candidate("https://x/a.jpg?w=1,2 100w, https://x/b.jpg 300w") == "https://x/b.jpg"
     assert image_source({"srcset": "s.jpg 320w, l.jpg 1280w"}, PAGE)[0] == "http://example.com/news/2024/l.jpg"
+    assert parse_srcset("data:image/svg+xml,%3Csvg%3E 600w, real.jpg 300w") == [("real.jpg", 300.0, "w")]
+    assert parse_srcset("a.jpg, b.jpg 2x") == [("a.jpg", 1.0, "x"), ("b.jpg", 2.0, "x")]
+    assert parse_srcset("a.jpg,b.jpg 2x") == [("a.jpg,b.jpg", 2.0, "x")]  # HTML: commas inside a URL stay
 
 
 def test_lazy_loading_attributes_beat_placeholders():
@@ -51,6 +54,7 @@ def test_rendered_size_from_attributes_or_style():
     assert rendered_size({"width": "300", "height": "200px"}) == (300, 200)
     assert rendered_size({"style": "border:0; width: 640px; max-height: 10px; height:480px"}) == (640, 480)
     assert rendered_size({"width": "100%"}) == (None, None)
+    assert rendered_size({"width": "²", "height": "9" * 400}) == (None, 1_000_000)
 
 
 @pytest.mark.parametrize("url, w, h, reason", [
