@@ -222,9 +222,27 @@ def extract_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.
     load_models(settings.extract)
     for batch in batches:
         columns = batch.select(PAGE_COLUMNS)
-        rows: list[dict[str, Any]] = []
+        per_page: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
         for i in range(columns.num_rows):
             page = {name: columns.column(name)[i].as_py() for name in PAGE_COLUMNS}
-            rows.extend(extract_page(page, settings.extract))
-        if rows:
-            yield to_batch(rows, schema)
+            per_page.append((page, extract_page(page, settings.extract)))
+        if per_page:
+            yield _checked_batch(per_page, schema)
+
+
+def _checked_batch(per_page: list, schema: pa.Schema) -> pa.RecordBatch:
+    """The batch; if a value does not fit its column, that page becomes a parse_error reject
+    instead of failing the task."""
+    try:
+        return to_batch([row for _, rows in per_page for row in rows], schema)
+    except (pa.ArrowException, UnicodeError, OverflowError, TypeError, ValueError):
+        rows = []
+        for page, page_rows in per_page:
+            try:
+                to_batch(page_rows, schema)
+                rows.extend(page_rows)
+            except (pa.ArrowException, UnicodeError, OverflowError, TypeError, ValueError) as exc:
+                rows.append({"row_kind": "reject", "stage": STAGE, "reason": "parse_error", "key": page["page_id"],
+                             "warc_filename": page["warc_filename"], "warc_record_offset": page["warc_record_offset"],
+                             "detail": f"output does not fit the docs schema: {type(exc).__name__}: {exc}"[:1000]})
+        return to_batch(rows, schema)

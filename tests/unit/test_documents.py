@@ -166,3 +166,15 @@ def test_main_content_drops_boilerplate_around_the_article():
     for boilerplate in ("cookies", "Home", "Share on Facebook", "Most read", "Related", "Copyright"):
         assert boilerplate not in text, boilerplate
     assert [i for i in doc["images"] if i] == ["http://example.com/lead.jpg", "http://example.com/second.jpg"]
+
+
+def test_a_row_that_does_not_fit_the_schema_becomes_a_reject():
+    from schemas.extract_rows import EXTRACT_ROWS
+    from udfs.documents import _checked_batch
+
+    good = page(f"<p>{PROSE}</p>")
+    bad = {**page("<p>x</p>"), "page_id": "p2"}
+    bad_rows = [{**extract_page(bad, CFG)[0], "n_words": 2 ** 40}]  # overflows int32
+    batch = _checked_batch([(good, extract_page(good, CFG)), (bad, bad_rows)], EXTRACT_ROWS.arrow())
+    kinds = list(zip(batch.column("row_kind").to_pylist(), batch.column("reason").to_pylist()))
+    assert kinds == [("doc", None), ("reject", "parse_error")]
