@@ -176,12 +176,16 @@ def time_limit(seconds: float):
             signal.signal(signal.SIGALRM, previous)
 
 
+def reject_row(page: dict[str, Any], reason: str, detail: str) -> dict[str, Any]:
+    return {"row_kind": "reject", "stage": STAGE, "reason": reason, "key": page["page_id"],
+            "warc_filename": page["warc_filename"], "warc_record_offset": page["warc_record_offset"],
+            "detail": detail[:1000]}
+
+
 def extract_page(page: dict[str, Any], settings) -> list[dict[str, Any]]:
     """Rows for one page: a doc and its alt pairs, or one reject."""
     def reject(reason: str, detail: str) -> list[dict[str, Any]]:
-        return [{"row_kind": "reject", "stage": STAGE, "reason": reason, "key": page["page_id"],
-                 "warc_filename": page["warc_filename"], "warc_record_offset": page["warc_record_offset"],
-                 "detail": detail[:1000]}]
+        return [reject_row(page, reason, detail)]
 
     status = page["http_status"]
     if status is not None and settings.keep_status and status not in settings.keep_status:
@@ -242,7 +246,6 @@ def _checked_batch(per_page: list, schema: pa.Schema) -> pa.RecordBatch:
                 to_batch(page_rows, schema)
                 rows.extend(page_rows)
             except (pa.ArrowException, UnicodeError, OverflowError, TypeError, ValueError) as exc:
-                rows.append({"row_kind": "reject", "stage": STAGE, "reason": "parse_error", "key": page["page_id"],
-                             "warc_filename": page["warc_filename"], "warc_record_offset": page["warc_record_offset"],
-                             "detail": f"output does not fit the docs schema: {type(exc).__name__}: {exc}"[:1000]})
+                rows.append(reject_row(page, "parse_error",
+                                       f"output does not fit the docs schema: {type(exc).__name__}: {exc}"))
         return to_batch(rows, schema)
