@@ -40,7 +40,8 @@ def reference(expected: str) -> tuple[Counter, set[str]]:
     from udfs.text_metrics import words
 
     tree = LexborHTMLParser(expected)
-    images = {u for img in tree.css("img") if (u := resolve_url(img.attributes.get("src") or "", PAGE_URL))}
+    images = {u for img in tree.css("img")  # an empty or data: src is no image URL to keep
+              if (img.attributes.get("src") or "").strip() and (u := resolve_url(img.attributes["src"], PAGE_URL))}
     return Counter(words(tree.body.text(separator=" ") if tree.body else "")), images
 
 
