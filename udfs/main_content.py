@@ -27,6 +27,8 @@ NEGATIVE = re.compile(
     r"comentário|partilhar|reclame|advertentie|reactie|delen|gerelateerd|реклам|коммент|поделит|похож|"
     r"читайте-?также", re.I)
 PARAGRAPHS = "p, pre, td, blockquote"  # list items score their list, which is rarely the article
+PARAGRAPH_TAGS = frozenset({"p", "pre", "td", "blockquote"})
+TEXT_CONTAINERS = frozenset({"div", "section", "article", "main", "span", "font", "center"})
 MEDIA_NAMES = re.compile(r"image|img|figure|photo|picture|media|gallery|caption|bild|foto|imagen|immagine|"
                          r"imagem|afbeelding|изображ|фото", re.I)
 CONTAINER_BASE = {"article": 10, "main": 10, "section": 3, "div": 5, "td": 3, "blockquote": 3, "body": 0,
@@ -80,9 +82,10 @@ class MainContent:
         return min(1.0, linked / total) if total else 0.0
 
 
-def text_stats(root) -> dict[int, tuple[int, int]]:
+def text_stats(root, text_holders: list) -> dict[int, tuple[int, int]]:
     """(text length, linked text length) of every element under ``root``: one post-order pass,
-    so link density costs nothing per node (per-node ``text()`` would be quadratic on nesting)."""
+    so link density costs nothing per node (per-node ``text()`` would be quadratic on nesting).
+    Containers holding text directly (blog posts written with <br>, not <p>) go to ``text_holders``."""
     stats: dict[int, tuple[int, int]] = {}
     stack = [(root, False)]
     while stack:
@@ -91,14 +94,17 @@ def text_stats(root) -> dict[int, tuple[int, int]]:
             stack.append((node, True))
             stack.extend((child, False) for child in node.iter(include_text=False))
             continue
-        total = linked = 0
+        total = linked = direct = 0
         for child in node.iter(include_text=True):
             if child.tag == "-text":
-                total += len((child.text_content or "").strip())
+                n = len((child.text_content or "").strip())
+                total, direct = total + n, direct + n
             else:
                 t, l = stats.get(child.mem_id, (0, 0))
                 total, linked = total + t, linked + l
         stats[node.mem_id] = (total, total if node.tag == "a" else linked)
+        if direct >= MIN_PARAGRAPH and node.tag in TEXT_CONTAINERS:
+            text_holders.append(node)
     return stats
 
 
@@ -107,7 +113,8 @@ def find_main_content(tree) -> MainContent:
     body = tree.body
     if body is None:
         return MainContent([tree.root] if tree.root is not None else [], {})
-    stats = text_stats(body)
+    text_holders: list = []
+    stats = text_stats(body, text_holders)
     content = MainContent([body], stats)
     scores: dict[int, Candidate] = {}
 
@@ -117,10 +124,10 @@ def find_main_content(tree) -> MainContent:
             scores[key] = Candidate(node, CONTAINER_BASE.get(node.tag, 0) + class_weight(node.attributes))
         return scores[key]
 
-    for paragraph in body.css(PARAGRAPHS):
+    for paragraph in [*body.css(PARAGRAPHS), *text_holders]:
         if content.text_length(paragraph) < MIN_PARAGRAPH:
             continue
-        text = paragraph.text(strip=True)
+        text = paragraph.text(strip=True, deep=paragraph.tag in PARAGRAPH_TAGS)
         points = 1 + text.count(",") + text.count("،") + text.count("、") + min(len(text) // 100, 3)
         level, share = paragraph.parent, 1.0
         for share in (1.0, 0.5, 1 / 3):
