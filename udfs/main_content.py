@@ -36,7 +36,9 @@ CONTAINER_BASE = {"article": 10, "main": 10, "section": 3, "div": 5, "td": 3, "b
                   "nav": -20, "header": -5, "footer": -20, "th": -5, "h1": -5, "h2": -5, "h3": -5}
 BLOCK_TAGS = frozenset({"p", "div", "section", "article", "pre", "table", "ul", "ol", "dl", "blockquote",
                         "figure", "h1", "h2", "h3", "h4", "h5", "h6", "main", "header", "footer", "aside"})
-WIDEN_RATIO, WIDEN_SLACK = 1.25, 200  # an ancestor may add a quarter more text, plus a headline
+TOP_CANDIDATES, SHARED_BY = 5, 3  # readability: 3 of the top 5 under one ancestor...
+SHARED_MIN_SCORE, SHARED_MAX_LINKS = 0.3, 0.3  # ... counting strong ones, and not a link farm
+WIDEN_RATIO, WIDEN_SLACK = 1.1, 200  # an ancestor may add a tenth more text, plus a headline
 MIN_PARAGRAPH = 25  # characters: shorter nodes score nothing (readability uses the same order)
 
 
@@ -139,9 +141,11 @@ def find_main_content(tree) -> MainContent:
         return content
     for cand in scores.values():
         cand.score *= 1 - content.link_density(cand.node)
-    top = max(scores.values(), key=lambda c: c.score)
+    ranked = sorted(scores.values(), key=lambda c: c.score, reverse=True)
+    top = ranked[0]
     threshold = max(10.0, top.score * 0.2)
-    root = _widen(top.node, content)
+    strong = [c.node for c in ranked[1:TOP_CANDIDATES] if c.score >= top.score * SHARED_MIN_SCORE]
+    root = _widen(_shared_ancestor(top.node, strong, content), content)
     parent = root.parent
     if parent is None or root.tag == "body":
         return MainContent([root], stats)
@@ -156,6 +160,30 @@ def find_main_content(tree) -> MainContent:
         elif _is_lead_media(sibling) or _is_strong_paragraph(sibling, content):
             roots.append(sibling)
     return MainContent(roots, stats)
+
+
+def _ancestors(node) -> list:
+    chain = []
+    while node is not None and node.tag not in ("body", "html", None):
+        chain.append(node)
+        node = node.parent
+    return chain
+
+
+def _shared_ancestor(top, others: list, content: MainContent):
+    """The lowest ancestor of the best candidate that also holds at least SHARED_BY of the next
+    best ones: an article split into many scored blocks is one article (readability does this).
+    An ancestor made mostly of links or named like boilerplate is not taken."""
+    holders = {}
+    for other in others:
+        for ancestor in _ancestors(other):
+            holders[ancestor.mem_id] = holders.get(ancestor.mem_id, 0) + 1
+    for ancestor in _ancestors(top):
+        if holders.get(ancestor.mem_id, 0) >= SHARED_BY:
+            if content.link_density(ancestor) <= SHARED_MAX_LINKS and not is_boilerplate(ancestor.attributes):
+                return ancestor
+            break
+    return top
 
 
 def _widen(node, content: MainContent):
