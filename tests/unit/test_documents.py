@@ -149,7 +149,6 @@ def test_main_content_keeps_lists_tables_pre_and_definitions():
 
 
 def test_main_content_drops_boilerplate_around_the_article():
-    body = " ".join([PROSE, PROSE2, PROSE3])
     html = f"""<body><div class="cookie-banner"><p>We use cookies to improve your experience, accept them all now please.</p></div>
     <nav><a href="/">Home</a> <a href="/news">News</a></nav>
     <div class="layout"><article class="post-content"><h1>Headline of the story</h1>

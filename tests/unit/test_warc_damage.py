@@ -6,7 +6,7 @@ from fastwarc.stream_io import ZstdWriter
 
 from jobs.config import load_config
 from udfs.page_records import ingest_file
-from udfs.warc import RawRecord, ReadLog, Unreadable, read_archive
+from udfs.warc import RawRecord, ReadLog, read_archive
 
 
 def rec(i, body=None, cl=None, typ="response") -> bytes:

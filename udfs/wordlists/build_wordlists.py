@@ -15,7 +15,7 @@ Sources (all openly licensed; the lists are derived data, shipped so nothing is 
 import gzip
 from pathlib import Path
 
-from better_profanity import profanity  # noqa: F401  (imported for its bundled list's location)
+import better_profanity
 from stop_words import get_stop_words
 from wordfreq import top_n_list
 
@@ -32,7 +32,6 @@ def main() -> None:
         (HERE / f"stopwords_{lang}.txt").write_text("\n".join(sorted(w.lower() for w in words)) + "\n")
     common = top_n_list("en", 50000)
     (HERE / "common_en.txt.gz").write_bytes(gzip.compress(("\n".join(common) + "\n").encode(), mtime=0))
-    import better_profanity
     source = Path(better_profanity.__file__).parent / "profanity_wordlist.txt"
     flagged = sorted({w.strip().lower() for w in source.read_text().splitlines() if w.strip() and " " not in w})
     (HERE / "flagged_en.txt").write_text("\n".join(flagged) + "\n")
