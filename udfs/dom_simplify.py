@@ -38,6 +38,7 @@ _DISPLAY_NONE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 TEXTLESS = frozenset({"audio", "embed", "iframe", "object", "video", "source", "figcaption"})
 
 DROP, WALK, STOP, WALK_CHILDREN = "drop", "walk", "stop", "walk_children"  # the last: not its own text
+IMAGES_ONLY = "images_only"  # keep the <img> elements under the node, nothing else
 
 
 def is_hidden(attrs: dict[str, str | None]) -> bool:

@@ -35,7 +35,8 @@ MC_PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "bloc
                            "table", "figure", "hr"})
 MC_LINES = frozenset({"li", "tr", "dt", "dd", "div", "section", "article", "main", "header", "figcaption",
                       "caption", "summary", "details", "address", "center", "legend", "fieldset", "picture"})
-MC_STRIPPED = rules.ALWAYS_DROPPED - {"form"}  # ASP.NET pages wrap the whole body in a form
+# ASP.NET pages wrap the whole body in a form; lazy-loading pages keep the real <img> in <noscript>.
+MC_STRIPPED = rules.ALWAYS_DROPPED - {"form", "noscript"}
 MC_DROPPED = MC_STRIPPED | {"nav", "aside", "footer", "iframe", "object", "embed", "audio", "video"}
 LINK_LISTS = frozenset({"ul", "ol", "div", "section", "table", "p"})
 
@@ -80,6 +81,10 @@ def _obelics_separator(tag: str) -> str:
 
 def _main_content_action(content: main_content.MainContent):
     def action(node, tag: str, attrs: dict) -> str:
+        if tag == "noscript":  # its images (the real ones behind a lazy placeholder), not its text
+            return rules.IMAGES_ONLY if node.css_first("img") is not None else rules.DROP
+        if tag == "img" and _noscript_image_follows(node):
+            return rules.DROP  # the placeholder: the <noscript> image after it is the real one
         if tag in MC_DROPPED or (attrs and (rules.is_hidden(attrs) or main_content.is_boilerplate(attrs))):
             return rules.DROP
         if tag in LINK_LISTS:
@@ -88,6 +93,13 @@ def _main_content_action(content: main_content.MainContent):
                 return rules.DROP
         return rules.WALK
     return action
+
+
+def _noscript_image_follows(img) -> bool:
+    sibling = img.next
+    while sibling is not None and sibling.tag == "-text" and not (sibling.text_content or "").strip():
+        sibling = sibling.next
+    return sibling is not None and sibling.tag == "noscript" and sibling.css_first("img") is not None
 
 
 def _main_content_separator(tag: str) -> str:
@@ -136,9 +148,10 @@ def _walk(roots: list, action, separator) -> list[str | ImageNode]:
         if tag == "br":
             parts.append("\n")
             continue
-        if tag == "img":
+        if tag == "img" or verdict == rules.IMAGES_ONLY:
             flush()
-            blocks.append(ImageNode(dict(attrs), caption))
+            images = [node] if tag == "img" else node.css("img")
+            blocks.extend(ImageNode(dict(img.attributes), caption) for img in images)
             continue
         if tag == "figure":
             cap = node.css_first("figcaption")

@@ -115,6 +115,15 @@ def test_hostile_text_stays_linear_and_typed():
     assert text == "Read more about the museum"
 
 
+def test_noscript_image_replaces_the_lazy_placeholder():
+    html = (f"<article><p>{PROSE}</p><img src='/tiny.jpg?q=20' width='800' height='500'>"
+            "<noscript><img src='/full.jpg' width='800' height='500'><p>Enable JavaScript</p></noscript>"
+            f"<p>{PROSE2}</p></article>")
+    doc = extract_page(page(html), CFG)[0]
+    assert [i for i in doc["images"] if i] == ["http://example.com/full.jpg"]
+    assert "Enable JavaScript" not in " ".join(t for t in doc["texts"] if t)
+
+
 def test_forms_wrapping_the_page_keep_their_content():
     html = f"<body><form id='aspnetForm'><div id='content'><p>{PROSE}</p><p>{PROSE2}</p></div></form></body>"
     doc = extract_page(page(html), CFG)[0]
