@@ -26,6 +26,7 @@ NEGATIVE = re.compile(
     r"publicidad|comentario|compartir|relacionad|pubblicit|commento|condividi|correlat|publicidade|"
     r"comentário|partilhar|reclame|advertentie|reactie|delen|gerelateerd|реклам|коммент|поделит|похож|"
     r"читайте-?также", re.I)
+_SEPARATORS = re.compile(r"[-_]")
 PARAGRAPHS = "p, pre, td, blockquote"  # list items score their list, which is rarely the article
 PARAGRAPH_TAGS = frozenset({"p", "pre", "td", "blockquote"})
 TEXT_CONTAINERS = frozenset({"div", "section", "article", "main", "span", "font", "center"})
@@ -60,7 +61,10 @@ def _name_weight(value: str) -> int:
 
 def is_boilerplate(attrs: dict[str, str | None]) -> bool:
     """Named like boilerplate and not like content."""
-    names = " ".join(filter(None, (attrs.get("class"), attrs.get("id"), attrs.get("role"))))
+    element_id = attrs.get("id") or ""
+    if len(_SEPARATORS.findall(element_id)) >= 3:
+        element_id = ""  # a heading's slug ("sharing-with-a-single-developer") names no block type
+    names = " ".join(filter(None, (attrs.get("class"), element_id, attrs.get("role"))))
     return bool(names) and _boilerplate_name(names)
 
 
