@@ -40,6 +40,7 @@ BLOCK_TAGS = frozenset({"p", "div", "section", "article", "pre", "table", "ul", 
 TOP_CANDIDATES, SHARED_BY = 5, 3  # readability: 3 of the top 5 under one ancestor...
 SHARED_MIN_SCORE, SHARED_MAX_LINKS = 0.3, 0.3  # ... counting strong ones, and not a link farm
 WIDEN_RATIO, WIDEN_SLACK = 1.1, 200  # an ancestor may add a tenth more text, plus a headline
+SIBLING_MIN_CHARS, SIBLING_SHARE, SIBLING_MAX_LINKS = 500, 0.3, 0.1  # a sibling that continues the article
 MIN_PARAGRAPH = 25  # characters: shorter nodes score nothing (readability uses the same order)
 
 
@@ -161,7 +162,8 @@ def find_main_content(tree) -> MainContent:
         cand = scores.get(sibling.mem_id)
         if cand is not None and cand.score >= threshold and not is_boilerplate(sibling.attributes):
             roots.append(sibling)
-        elif _is_lead_media(sibling) or _is_strong_paragraph(sibling, content):
+        elif _is_lead_media(sibling) or _is_strong_paragraph(sibling, content) or \
+                _is_continuation(sibling, root, content):
             roots.append(sibling)
     return MainContent(roots, stats)
 
@@ -205,6 +207,13 @@ def _is_lead_media(node) -> bool:
     if node.tag in ("figure", "picture", "img"):
         return not is_boilerplate(node.attributes)
     return False
+
+
+def _is_continuation(node, root, content: MainContent) -> bool:
+    """A sibling block as substantial as a part of the article (an article split over sections)."""
+    length = content.text_length(node)
+    return (node.tag == root.tag and length >= max(SIBLING_MIN_CHARS, SIBLING_SHARE * content.text_length(root))
+            and content.link_density(node) < SIBLING_MAX_LINKS and not is_boilerplate(node.attributes))
 
 
 def _is_strong_paragraph(node, content: MainContent) -> bool:
