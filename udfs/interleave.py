@@ -35,8 +35,9 @@ MC_PARAGRAPHS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "bloc
                            "table", "figure", "hr"})
 MC_LINES = frozenset({"li", "tr", "dt", "dd", "div", "section", "article", "main", "header", "figcaption",
                       "caption", "summary", "details", "address", "center", "legend", "fieldset", "picture"})
-# ASP.NET pages wrap the whole body in a form; lazy-loading pages keep the real <img> in <noscript>.
-MC_STRIPPED = rules.ALWAYS_DROPPED - {"form", "noscript"}
+# ASP.NET pages wrap the whole body in a form; lazy-loading pages keep the real <img> in <noscript>;
+# MathML is content (its tokens are walked as inline text).
+MC_STRIPPED = rules.ALWAYS_DROPPED - {"form", "noscript", "math"}
 MC_DROPPED = MC_STRIPPED | {"nav", "aside", "footer", "iframe", "object", "embed", "audio", "video"}
 LINK_LISTS = frozenset({"ul", "ol", "div", "section", "table", "p"})
 

@@ -18,7 +18,7 @@ POSITIVE = re.compile(
     r"artikel|beitrag|inhalt|haupt|contenu|texte|contenido|cuerpo|noticia|contenuto|testo|articolo|"
     r"conteudo|conteúdo|materia|matéria|inhoud|bericht|stat[ьи]|текст|контент|содержание", re.I)
 NEGATIVE = re.compile(
-    r"\bnav|menu|sidebar|side-bar|\baside|comment|share|sharing|social|cookie|consent|gdpr|related|recommend|"
+    r"\bnav|(?<![a-z])menu|sidebar|side-bar|\baside|comment|share|sharing|social|cookie|consent|gdpr|related|recommend|"
     r"footer|\bfoot\b|breadcrumb|widget|advert|\bads?\b|\bad-|-ad\b|sponsor|promo|banner|popup|modal|"
     r"newsletter|subscri|signup|sign-up|login|masthead|header|toolbar|pagination|pager|\btags?\b|"
     r"byline|author-?bio|rating|\bprint|e-?mail|skip|outbrain|taboola|disqus|trending|most-?popular|"
@@ -41,6 +41,7 @@ TOP_CANDIDATES, SHARED_BY = 5, 3  # readability: 3 of the top 5 under one ancest
 SHARED_MIN_SCORE, SHARED_MAX_LINKS = 0.3, 0.3  # ... counting strong ones, and not a link farm
 WIDEN_RATIO, WIDEN_SLACK = 1.1, 200  # an ancestor may add a tenth more text, plus a headline
 SIBLING_MIN_CHARS, SIBLING_SHARE, SIBLING_MAX_LINKS = 500, 0.3, 0.1  # a sibling that continues the article
+LIST_TAGS, LIST_PARENT_MAX_LINKS = frozenset({"table", "tbody", "ul", "ol", "dl"}), 0.5
 MIN_PARAGRAPH = 25  # characters: shorter nodes score nothing (readability uses the same order)
 
 
@@ -151,6 +152,9 @@ def find_main_content(tree) -> MainContent:
     threshold = max(10.0, top.score * 0.2)
     strong = [c.node for c in ranked[1:TOP_CANDIDATES] if c.score >= top.score * SHARED_MIN_SCORE]
     root = _widen(_shared_ancestor(top.node, strong, content), content)
+    if root.tag in LIST_TAGS and root.parent is not None and root.parent.tag not in ("body", "html") and \
+            content.link_density(root.parent) < LIST_PARENT_MAX_LINKS and not is_boilerplate(root.parent.attributes):
+        root = root.parent  # a table or list is rarely a whole article: its container is (list articles)
     parent = root.parent
     if parent is None or root.tag == "body":
         return MainContent([root], stats)
