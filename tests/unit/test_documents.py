@@ -186,3 +186,17 @@ def test_a_row_that_does_not_fit_the_schema_becomes_a_reject():
     batch = _checked_batch([(good, extract_page(good, CFG)), (bad, bad_rows)], EXTRACT_ROWS.arrow())
     kinds = list(zip(batch.column("row_kind").to_pylist(), batch.column("reason").to_pylist()))
     assert kinds == [("doc", None), ("reject", "parse_error")]
+
+
+def test_main_content_vocabulary_edges():
+    from udfs import main_content as mc
+
+    assert mc.is_boilerplate({"class": "site-menu"}) and mc.is_boilerplate({"id": "menu"})
+    assert not mc.is_boilerplate({"class": "MathJax CtxtMenu_Attached_0"})  # content, not a menu
+    assert not mc.is_boilerplate({"id": "sharing-with-a-single-developer"})  # a heading's slug
+    assert mc.is_boilerplate({"id": "share-bar"})
+    assert not mc.is_boilerplate({"class": "dnd-widget-wrapper type-image"})  # an image wrapper
+    html = (f"<article><p>{PROSE}</p><p>The formula <math><mi>x</mi><mo>=</mo><mn>42</mn></math> "
+            f"holds.</p></article>")
+    text = extract_page(page(html), CFG)[0]["texts"][0]
+    assert "x = 42" in text or "x=42" in text.replace(" ", "")
