@@ -106,6 +106,13 @@ class ExtractSettings:
 @dataclass(frozen=True)
 class DedupSettings:
     near_threshold: float = setting("Jaccard similarity at or above which documents are near-duplicates", low=0, high=1)
+    ngram: int = setting("words per shingle", low=1)
+    bands: int = setting("LSH bands", low=1)
+    rows: int = setting("MinHash values per band", low=1)
+    hash_bits: int = setting("shingle hash width", choices=(32, 64))
+    seed: int = setting("MinHash permutation seed", low=0)
+    max_iterations: int = setting("connected-components rounds before the stage fails", low=1)
+    checkpoint_every: int = setting("connected-components rounds between lineage cuts", low=1)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     assert f"table pages        {out}/pages" in proc.stdout
     assert "ingest   11 files" in proc.stdout
     assert f"table docs         {out}/docs" in proc.stdout
-    for stage in ("dedup", "images", "clip", "mmc4", "curate", "report"):
+    dedup = json.loads((out / "_stats" / "dedup.json").read_text())
+    assert dedup["input_rows"] == dedup["output_rows"] + sum(dedup["rejected"].values())
+    for stage in ("images", "clip", "mmc4", "curate", "report"):
         assert f"stage {stage} is not implemented yet: skipped" in proc.stderr
     stats = json.loads((out / "_stats" / "ingest.json").read_text())
     # every HTML response of the non-quirky files (counted independently in tests/unit/test_page_records.py)

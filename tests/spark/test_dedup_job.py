@@ -1,0 +1,69 @@
+"""The dedup stage on a small corpus with planted URL, exact and near duplicates of real text."""
+import datetime as dt
+import random
+
+import pytest
+
+from jobs import dedup
+from jobs.runtime import RunContext
+from jobs.tables import read_table, write_table
+from schemas.docs import DOCS
+from schemas.duplicates import DUPLICATES
+from schemas.rejects import REJECTS
+from tests.conftest import SHARED
+
+pytestmark = pytest.mark.spark
+
+
+def corpus() -> list[dict]:
+    base = (SHARED / "neardup" / "cs336_mit_license_fuzzy_dups" / "pytorch_license.txt").read_text().split()
+    rng = random.Random(7)
+    words = [w for w in base if w.isalpha()]
+    texts = {f"t{i}": " ".join(rng.choice(words) + str(rng.randrange(1000)) for _ in range(300)) for i in range(6)}
+    near = texts["t2"].split()
+    near[10:14] = ["edited", "words", "here", "now"]  # ~97% shingle overlap with t2
+    far = texts["t3"].split()[:150] + texts["t4"].split()[:150]  # ~50% with t3
+    day = lambda d: dt.datetime(2024, 5, d, tzinfo=dt.timezone.utc)
+    rows = [
+        ("a1", "https://example.com/a?utm_source=x", texts["t0"], day(1)),
+        ("a2", "http://EXAMPLE.com/a", texts["t5"], day(2)),              # same URL, newer: kept
+        ("b1", "http://example.com/b", texts["t1"], day(1)),
+        ("b2", "http://example.com/b-copy", "  " + texts["t1"].upper(), day(1)),  # exact (case/space)
+        ("c1", "http://example.com/c", texts["t2"], day(3)),
+        ("c2", "http://example.com/c2", " ".join(near), day(1)),         # near duplicate of c1
+        ("d1", "http://example.com/d", texts["t3"], day(1)),
+        ("d2", "http://example.com/d2", " ".join(far), day(1)),          # half the same: not a duplicate
+    ]
+    return [{"doc_id": d, "url": u, "texts": [t], "images": [None], "image_meta": [None], "fetch_time": f,
+             "keep": True, "drop_reasons": []} for d, u, t, f in rows]
+
+
+@pytest.fixture(scope="module")
+def run(spark, test_settings, tmp_path_factory):
+    ctx = RunContext(run_dir=str(tmp_path_factory.mktemp("dedup")), config=test_settings)
+    write_table(spark.createDataFrame(corpus(), DOCS.spark()), DOCS, ctx)
+    return ctx, dedup.run(spark, ctx), spark
+
+
+def test_planted_duplicates_are_found_and_the_rest_kept(run):
+    ctx, stats, spark = run
+    found = {(r["doc_id"], r["kind"], r["kept_doc_id"]) for r in read_table(spark, DUPLICATES, ctx).collect()}
+    assert found == {("a1", "url", "a2"), ("b2", "exact", "b1"), ("c2", "near", "c1")}
+    assert stats["input_rows"] == 8 and stats["output_rows"] == 5
+    assert stats["rejected"] == {"dup_url": 1, "dup_exact": 1, "dup_near": 1} and stats["balanced"]
+    rejects = read_table(spark, REJECTS, ctx).where("stage = 'dedup'")
+    assert sorted(r["key"] for r in rejects.collect()) == ["a1", "b2", "c2"]
+
+
+def test_rerun_gives_the_identical_table(run):
+    ctx, _, spark = run
+    before = sorted(tuple(r) for r in read_table(spark, DUPLICATES, ctx).collect())
+    dedup.run(spark, ctx)
+    assert sorted(tuple(r) for r in read_table(spark, DUPLICATES, ctx).collect()) == before
+
+
+def test_connected_components_follow_chains(spark):
+    edges = spark.createDataFrame([("e", "d"), ("d", "c"), ("c", "b"), ("b", "a"), ("x", "y")], "src string, dst string")
+    labels, rounds = dedup.connected_components(spark, edges, max_iterations=20, checkpoint_every=2)
+    assert dict(labels.collect()) == {"a": "a", "b": "a", "c": "a", "d": "a", "e": "a", "x": "x", "y": "x"}
+    assert rounds >= 2

@@ -1,0 +1,50 @@
+"""Per-document dedup keys for the dedup stage's Spark plumbing: normalised URL, exact-content
+hash, MinHash signature, LSH band keys and shingle hashes (for verifying candidate pairs)."""
+from __future__ import annotations
+
+import hashlib
+from typing import Iterator
+
+import pyarrow as pa
+
+from udfs import minhash as mh
+from udfs.arrow_rows import to_batch
+from udfs.url_normalize import normalize_url
+
+DOC_COLUMNS = ["doc_id", "url", "texts", "fetch_time"]
+KEYS_SCHEMA = pa.schema([
+    pa.field("doc_id", pa.string(), nullable=False),
+    pa.field("fetch_time", pa.timestamp("us", tz="UTC")),
+    pa.field("norm_url", pa.string()),
+    pa.field("content_hash", pa.string()),
+    pa.field("band_keys", pa.list_(pa.binary())),
+    pa.field("shingle_hashes", pa.list_(pa.int64())),
+])
+
+
+def document_text(texts: list[str | None] | None) -> str:
+    return "\n\n".join(t for t in texts or [] if t)
+
+
+def dedup_keys(doc: dict, settings) -> dict:
+    """Keys of one document; ``settings`` is a DedupSettings."""
+    text = document_text(doc["texts"])
+    normalized = mh.normalize_text(text)
+    items = sorted(set(mh.shingles(text, settings.ngram)))
+    hashes = mh.hash_shingles(items, settings.hash_bits)
+    sig = mh.signature(hashes, settings.bands * settings.rows, settings.seed, settings.hash_bits)
+    return {
+        "doc_id": doc["doc_id"], "fetch_time": doc["fetch_time"],
+        "norm_url": normalize_url(doc["url"] or ""),
+        "content_hash": hashlib.blake2b(normalized.encode(), digest_size=16).hexdigest() if normalized else None,
+        "band_keys": mh.band_keys(sig, settings.bands, settings.rows) if items else [],
+        "shingle_hashes": hashes.view("int64").tolist(),
+    }
+
+
+def keys_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+    """mapInArrow adapter: docs in, KEYS_SCHEMA rows out."""
+    for batch in batches:
+        docs = batch.select(DOC_COLUMNS).to_pylist()
+        if docs:
+            yield to_batch([dedup_keys(doc, settings.dedup) for doc in docs], KEYS_SCHEMA)
