@@ -79,3 +79,10 @@ def test_real_licence_near_duplicates():
     assert set(mh.band_keys(sigs[a], 14, 8)) & set(mh.band_keys(sigs[b], 14, 8))
     assert not set(mh.band_keys(sigs[a], 14, 8)) & set(mh.band_keys(sigs[single], 14, 8))
     assert mh.jaccard(set(mh.shingles(texts[a], 5)), set(mh.shingles(texts[b], 5))) >= 0.5
+
+
+def test_division_free_mersenne_modulo_is_exact():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2 ** 63, size=100000, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, 100000, dtype=np.uint64)
+    x = np.concatenate([x, np.array([0, 2 ** 61 - 2, 2 ** 61 - 1, 2 ** 61, 2 ** 64 - 1], dtype=np.uint64)])
+    assert np.array_equal(mh.mod_mersenne(x.copy()), x % mh.MERSENNE_PRIME)
