@@ -20,6 +20,7 @@ import numpy as np
 
 MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 MAX_HASH_32 = np.uint64((1 << 32) - 1)
+CHUNK = 256  # shingles per block: 256 x 112 uint64 values fit in L2
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -57,15 +58,16 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def signature(hashes: np.ndarray, num_perm: int, seed: int = 1, hash_bits: int = 64) -> np.ndarray:
     """MinHash signature (uint64, one value per permutation) of a document's shingle hashes."""
     a, b = permutations(num_perm, seed)
-    if hashes.size == 0:
-        return np.full(num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
-    with np.errstate(over="ignore"):  # uint64 wrap-around, as datasketch and datatrove compute it
-        values = np.outer(hashes, a)
-        values += b
-    values = mod_mersenne(values)
-    if hash_bits == 32:
-        values &= MAX_HASH_32
-    return values.min(axis=0)
+    result = np.full(num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
+    for start in range(0, hashes.size, CHUNK):  # blocks that stay in cache: the work is memory-bound
+        with np.errstate(over="ignore"):  # uint64 wrap-around, as datasketch and datatrove compute it
+            values = np.multiply.outer(hashes[start:start + CHUNK], a)
+            values += b
+        values = mod_mersenne(values)
+        if hash_bits == 32:
+            values &= MAX_HASH_32
+        np.minimum(result, values.min(axis=0), out=result)
+    return result
 
 
 def mod_mersenne(x: np.ndarray) -> np.ndarray:
