@@ -30,14 +30,16 @@ def dedup_keys(doc: dict, settings) -> dict:
     """Keys of one document; ``settings`` is a DedupSettings."""
     text = document_text(doc["texts"])
     normalized = mh.normalize_text(text)
-    items = sorted(set(mh.shingles(text, settings.ngram)))
-    hashes = mh.hash_shingles(items, settings.hash_bits)
+    if settings.hash_bits == 64:
+        hashes = mh.shingle_hashes(text, settings.ngram)
+    else:  # datasketch-compatible: SHA-1 of each shingle string
+        hashes = mh.hash_shingles(sorted(set(mh.shingles(text, settings.ngram))), 32)
     sig = mh.signature(hashes, settings.bands * settings.rows, settings.seed, settings.hash_bits)
     return {
         "doc_id": doc["doc_id"], "fetch_time": doc["fetch_time"],
         "norm_url": normalize_url(doc["url"] or ""),
         "content_hash": hashlib.blake2b(normalized.encode(), digest_size=16).hexdigest() if normalized else None,
-        "band_keys": mh.band_keys(sig, settings.bands, settings.rows) if items else [],
+        "band_keys": mh.band_keys(sig, settings.bands, settings.rows) if hashes.size else [],
         "shingle_hashes": hashes.view("int64").tolist(),
     }
 

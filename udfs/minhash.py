@@ -47,6 +47,38 @@ def hash_shingles(items: list[str], hash_bits: int = 64) -> np.ndarray:
     return np.array([xxhash.xxh64_intdigest(s.encode()) for s in items], dtype=np.uint64)
 
 
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+                 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB, 0xBF58476D1CE4E5B9],
+                dtype=np.uint64)  # odd 64-bit constants (splitmix / murmur3 finalisers)
+
+
+def shingle_hashes(text: str, n: int) -> np.ndarray:
+    """Distinct 64-bit hashes of the word n-grams of ``text``, computed in numpy: each distinct
+    word is hashed once (xxhash64), n consecutive word hashes are combined with odd multipliers
+    and finished with murmur3's avalanche. No shingle string is built."""
+    import xxhash
+
+    words = _WORD.findall(text.lower())
+    if not words:
+        return np.empty(0, dtype=np.uint64)
+    vocabulary: dict[str, int] = {}
+    ids = np.fromiter((vocabulary.setdefault(w, len(vocabulary)) for w in words), dtype=np.int64, count=len(words))
+    word_hashes = np.fromiter((xxhash.xxh64_intdigest(w.encode()) for w in vocabulary), dtype=np.uint64,
+                              count=len(vocabulary))[ids]
+    width = min(n, len(words))
+    count = len(words) - width + 1
+    with np.errstate(over="ignore"):
+        h = np.zeros(count, dtype=np.uint64)
+        for k in range(width):
+            h += word_hashes[k:k + count] * _MIX[k % len(_MIX)]
+        h ^= h >> np.uint64(33)
+        h *= _MIX[4]
+        h ^= h >> np.uint64(33)
+        h *= _MIX[5]
+        h ^= h >> np.uint64(33)
+    return np.unique(h)
+
+
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     gen = np.random.RandomState(seed)

@@ -86,3 +86,14 @@ def test_division_free_mersenne_modulo_is_exact():
     x = rng.integers(0, 2 ** 63, size=100000, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, 100000, dtype=np.uint64)
     x = np.concatenate([x, np.array([0, 2 ** 61 - 2, 2 ** 61 - 1, 2 ** 61, 2 ** 64 - 1], dtype=np.uint64)])
     assert np.array_equal(mh.mod_mersenne(x.copy()), x % mh.MERSENNE_PRIME)
+
+
+def test_numpy_shingle_hashes_behave_like_a_set_of_shingles():
+    text = "the quick brown fox jumps over the lazy dog and the quick brown fox jumps again"
+    hashes = mh.shingle_hashes(text, 5)
+    assert len(hashes) == len(set(mh.shingles(text, 5)))  # one per distinct shingle, no collisions here
+    assert np.array_equal(hashes, mh.shingle_hashes(text.upper() + "  ", 5))  # case and spacing folded
+    assert len(mh.shingle_hashes("two words", 5)) == 1 and len(mh.shingle_hashes("", 5)) == 0
+    other = mh.shingle_hashes("the quick brown fox jumps over the lazy cat and the quick brown fox jumps again", 5)
+    overlap = len(np.intersect1d(hashes, other)) / len(np.union1d(hashes, other))
+    assert overlap == pytest.approx(mh.jaccard(set(mh.shingles(text, 5)), set(mh.shingles(text.replace("dog", "cat"), 5))))
