@@ -111,6 +111,7 @@ class DedupSettings:
     rows: int = setting("MinHash values per band", low=1)
     hash_bits: int = setting("shingle hash width", choices=(32, 64))
     seed: int = setting("MinHash permutation seed", low=0)
+    image_set_min_images: int = setting("smallest image set whose copies are duplicates", low=1)
     max_iterations: int = setting("connected-components rounds before the stage fails", low=1)
     checkpoint_every: int = setting("connected-components rounds between lineage cuts", low=1)
 

@@ -1,5 +1,6 @@
 """Dedup: kept ``docs`` → ``duplicates``, ``rejects`` (stage=dedup): by normalised URL, then by
-exact content, then near-duplicates (MinHash LSH, verified Jaccard, connected components).
+exact content, then by identical image sets (OBELICS), then near-duplicates (MinHash LSH,
+verified Jaccard, connected components).
 
 Every group keeps one representative: the newest ``fetch_time``, ties broken by the smallest
 ``doc_id``, so reruns give the same table. Near-duplicate components are computed in Spark by
@@ -20,7 +21,7 @@ from schemas.rejects import REJECTS
 from udfs.dedup_signatures import DOC_COLUMNS, KEYS_SCHEMA, keys_batches
 
 STAGE = "dedup"
-REASONS = {"url": "dup_url", "exact": "dup_exact", "near": "dup_near"}
+REASONS = {"url": "dup_url", "exact": "dup_exact", "image_set": "dup_image_set", "near": "dup_near"}
 
 
 def _keep_first(df, group_col: str, kind: str):
@@ -88,9 +89,11 @@ def run(spark, ctx: RunContext) -> dict:
         by_url = _keep_first(keys, "norm_url", "url").cache()
         remaining = keys.join(by_url.select("doc_id"), "doc_id", "left_anti")
         by_content = _keep_first(remaining, "content_hash", "exact").cache()
-        remaining = remaining.join(by_content.select("doc_id"), "doc_id", "left_anti").cache()
+        remaining = remaining.join(by_content.select("doc_id"), "doc_id", "left_anti")
+        by_images = _keep_first(remaining, "image_set_hash", "image_set").cache()
+        remaining = remaining.join(by_images.select("doc_id"), "doc_id", "left_anti").cache()
         by_near, rounds = near_duplicates(spark, remaining, settings)
-        duplicates = by_url.unionByName(by_content).unionByName(by_near)
+        duplicates = by_url.unionByName(by_content).unionByName(by_images).unionByName(by_near)
         write_table(duplicates, DUPLICATES, ctx)
         written = read_table(spark, DUPLICATES, ctx)
         reason = F.create_map(*[F.lit(x) for kv in REASONS.items() for x in kv])[F.col("kind")]

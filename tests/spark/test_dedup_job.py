@@ -34,8 +34,16 @@ def corpus() -> list[dict]:
         ("d1", "http://example.com/d", texts["t3"], day(1)),
         ("d2", "http://example.com/d2", " ".join(far), day(1)),          # half the same: not a duplicate
     ]
-    return [{"doc_id": d, "url": u, "texts": [t], "images": [None], "image_meta": [None], "fetch_time": f,
+    docs = [{"doc_id": d, "url": u, "texts": [t], "images": [None], "image_meta": [None], "fetch_time": f,
              "keep": True, "drop_reasons": []} for d, u, t, f in rows]
+    gallery = ["http://img.example.com/1.jpg", "http://img.example.com/2.jpg"]
+    for doc_id, text, images, when in (("e1", "First caption page about a gallery of harbour boats.", gallery, day(4)),
+                                       ("e2", "Another page, other words, the very same two pictures.",
+                                        list(reversed(gallery)) + [gallery[0]], day(2))):
+        docs.append({"doc_id": doc_id, "url": f"http://example.com/{doc_id}", "texts": [text] + [None] * len(images),
+                     "images": [None] + images, "image_meta": [None] * (len(images) + 1), "fetch_time": when,
+                     "keep": True, "drop_reasons": []})
+    return docs
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +56,12 @@ def run(spark, test_settings, tmp_path_factory):
 def test_planted_duplicates_are_found_and_the_rest_kept(run):
     ctx, stats, spark = run
     found = {(r["doc_id"], r["kind"], r["kept_doc_id"]) for r in read_table(spark, DUPLICATES, ctx).collect()}
-    assert found == {("a1", "url", "a2"), ("b2", "exact", "b1"), ("c2", "near", "c1")}
-    assert stats["input_rows"] == 8 and stats["output_rows"] == 5
-    assert stats["rejected"] == {"dup_url": 1, "dup_exact": 1, "dup_near": 1} and stats["balanced"]
+    assert found == {("a1", "url", "a2"), ("b2", "exact", "b1"), ("c2", "near", "c1"), ("e2", "image_set", "e1")}
+    assert stats["input_rows"] == 10 and stats["output_rows"] == 6
+    assert stats["rejected"] == {"dup_url": 1, "dup_exact": 1, "dup_image_set": 1, "dup_near": 1}
+    assert stats["balanced"]
     rejects = read_table(spark, REJECTS, ctx).where("stage = 'dedup'")
-    assert sorted(r["key"] for r in rejects.collect()) == ["a1", "b2", "c2"]
+    assert sorted(r["key"] for r in rejects.collect()) == ["a1", "b2", "c2", "e2"]
 
 
 def test_rerun_gives_the_identical_table(run):

@@ -97,3 +97,12 @@ def test_numpy_shingle_hashes_behave_like_a_set_of_shingles():
     other = mh.shingle_hashes("the quick brown fox jumps over the lazy cat and the quick brown fox jumps again", 5)
     overlap = len(np.intersect1d(hashes, other)) / len(np.union1d(hashes, other))
     assert overlap == pytest.approx(mh.jaccard(set(mh.shingles(text, 5)), set(mh.shingles(text.replace("dog", "cat"), 5))))
+
+
+def test_image_set_keys_ignore_order_repeats_and_small_sets():
+    from udfs.dedup_signatures import image_set_hash
+
+    a, b = "http://x/1.jpg", "http://x/2.jpg"
+    assert image_set_hash([None, a, b]) == image_set_hash([b, None, a, a])
+    assert image_set_hash([a], min_images=2) is None and image_set_hash([None]) is None
+    assert image_set_hash([a, b], min_images=2) is not None
