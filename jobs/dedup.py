@@ -18,6 +18,7 @@ from jobs.tables import read_table, write_table
 from schemas.docs import DOCS
 from schemas.duplicates import DUPLICATES
 from schemas.rejects import REJECTS
+from schemas.table import spark_schema
 from udfs.dedup_signatures import DOC_COLUMNS, KEYS_SCHEMA, keys_batches
 
 STAGE = "dedup"
@@ -84,7 +85,7 @@ def run(spark, ctx: RunContext) -> dict:
     started = time.perf_counter()
     settings = ctx.config.dedup
     docs = read_table(spark, DOCS, ctx).where("keep").select(*DOC_COLUMNS)
-    keys = docs.mapInArrow(partial(keys_batches, settings=ctx.config), _spark_schema()).cache()
+    keys = docs.mapInArrow(partial(keys_batches, settings=ctx.config), spark_schema(KEYS_SCHEMA)).cache()
     try:
         by_url = _keep_first(keys, "norm_url", "url").cache()
         remaining = keys.join(by_url.select("doc_id"), "doc_id", "left_anti")
@@ -110,12 +111,6 @@ def run(spark, ctx: RunContext) -> dict:
                        rejected=rejected, seconds=time.perf_counter() - started,
                        component_rounds=rounds, bands=settings.bands, rows=settings.rows,
                        near_threshold=settings.near_threshold)
-
-
-def _spark_schema():
-    from pyspark.sql.pandas.types import from_arrow_schema
-
-    return from_arrow_schema(KEYS_SCHEMA)
 
 
 def main(argv=None) -> None:

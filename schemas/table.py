@@ -36,9 +36,7 @@ class Table:
 
     def spark(self):
         """The Spark StructType, derived from the Arrow schema so the two cannot drift."""
-        from pyspark.sql.pandas.types import from_arrow_schema
-
-        return from_arrow_schema(self.arrow())
+        return spark_schema(self.arrow())
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -46,6 +44,13 @@ class Table:
     def parquet_options(self) -> dict[str, str]:
         """Writer options this table's columns ask for."""
         return {f"parquet.enable.dictionary#{c.name}": "false" for c in self.columns if not c.dictionary}
+
+
+def spark_schema(schema: pa.Schema):
+    """A Spark StructType for an Arrow schema (pyspark imported only when asked)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(schema)
 
 
 def union(name: str, doc: str, *tables: Table, extra: tuple[Column, ...] = ()) -> Table:

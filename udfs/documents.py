@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from schemas.extract_rows import EXTRACT_ROWS
 from udfs import langid
-from udfs.arrow_rows import to_batch
+from udfs.arrow_rows import reject_row, to_batch
 from udfs.image_refs import document_base, image_reason, image_source, rendered_size
 from udfs.interleave import ImageNode, clean_text, interleave, parse
 from udfs.text_filters import text_reasons, text_signals
@@ -176,16 +176,14 @@ def time_limit(seconds: float):
             signal.signal(signal.SIGALRM, previous)
 
 
-def reject_row(page: dict[str, Any], reason: str, detail: str) -> dict[str, Any]:
-    return {"row_kind": "reject", "stage": STAGE, "reason": reason, "key": page["page_id"],
-            "warc_filename": page["warc_filename"], "warc_record_offset": page["warc_record_offset"],
-            "detail": detail[:1000]}
+def page_reject(page: dict[str, Any], reason: str, detail: str) -> dict[str, Any]:
+    return reject_row(STAGE, reason, detail, page["page_id"], page["warc_filename"], page["warc_record_offset"])
 
 
 def extract_page(page: dict[str, Any], settings) -> list[dict[str, Any]]:
     """Rows for one page: a doc and its alt pairs, or one reject."""
     def reject(reason: str, detail: str) -> list[dict[str, Any]]:
-        return [reject_row(page, reason, detail)]
+        return [page_reject(page, reason, detail)]
 
     status = page["http_status"]
     if status is not None and settings.keep_status and status not in settings.keep_status:
@@ -246,6 +244,6 @@ def _checked_batch(per_page: list, schema: pa.Schema) -> pa.RecordBatch:
                 to_batch(page_rows, schema)
                 rows.extend(page_rows)
             except (pa.ArrowException, UnicodeError, OverflowError, TypeError, ValueError) as exc:
-                rows.append(reject_row(page, "parse_error",
+                rows.append(page_reject(page, "parse_error",
                                        f"output does not fit the docs schema: {type(exc).__name__}: {exc}"))
         return to_batch(rows, schema)

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from schemas.ingest_side import INGEST_SIDE
 from schemas.pages import PAGES
 from udfs import storage
-from udfs.arrow_rows import to_batch
+from udfs.arrow_rows import reject_row, to_batch
 from udfs.charset import CharsetError, decode_html
 from udfs.http_body import BodyError, decode_body, html_type, media_type, parse_response
 from udfs.warc import RawRecord, ReadLog, Unreadable, is_transient, read_archive
@@ -116,8 +116,7 @@ def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[s
 
 
 def _reject(reason: str, detail: str, warc_filename: str, offset: int | None, key: str | None) -> dict[str, Any]:
-    return {"row_kind": "reject", "stage": STAGE, "reason": reason, "detail": detail[:1000],
-            "key": key or f"{warc_filename}@{offset}", "warc_filename": warc_filename, "warc_record_offset": offset}
+    return reject_row(STAGE, reason, detail, key, warc_filename, offset)
 
 
 def _block_filter(max_bytes: int):
@@ -140,8 +139,7 @@ def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
     records_read = 0
     size = None
     try:
-        stream, size = storage.open_binary(uri, settings.storage)
-        stream.close()
+        size = storage.size(uri, settings.storage)
         items = _guarded(read_archive(lambda: storage.open_binary(uri, settings.storage)[0], size,
                                       _block_filter(settings.ingest.max_record_bytes), log))
     except Exception as exc:  # the file cannot be opened at all: one reject for the file

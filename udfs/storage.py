@@ -62,6 +62,19 @@ def open_binary(uri: str, storage) -> tuple[BinaryIO, int | None]:
     return open(path, "rb", buffering=1 << 20), os.path.getsize(path)
 
 
+def size(uri: str, storage) -> int | None:
+    """Size in bytes of a file or object; raises like ``open_binary`` when it cannot be read."""
+    if is_s3(uri):
+        bucket, key = split_s3(uri)
+        return s3_client(storage).head_object(Bucket=bucket, Key=key).get("ContentLength")
+    if is_remote(uri):
+        raise ValueError(f"unsupported scheme for reading files: {uri}")
+    path = local_path(uri)
+    if os.path.isdir(path):
+        raise IsADirectoryError(path)
+    return os.path.getsize(path)
+
+
 def read_bytes(uri: str, storage) -> bytes:
     stream, _ = open_binary(uri, storage)
     with stream:
