@@ -114,6 +114,11 @@ class DedupSettings:
     image_set_min_images: int = setting("smallest image set whose copies are duplicates", low=1)
     max_iterations: int = setting("connected-components rounds before the stage fails", low=1)
     checkpoint_every: int = setting("connected-components rounds between lineage cuts", low=1)
+    max_image_url_docs: int = setting("an image URL in more documents than this is removed from all of them", low=1)
+    max_paragraph_docs: int = setting("a paragraph in more documents of one registered domain than this is "
+                                      "removed from all of them", low=1)
+    use_index: bool = setting("dedup against (and add to) the dedup_index of earlier runs")
+    index: str | None = setting("dedup_index location (local or s3://); None: RUN_DIR/dedup_index")
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,7 @@ class CurateSettings:
 @dataclass(frozen=True)
 class RunSettings:
     mode: str = setting("how a run treats earlier output", choices=("incremental", "overwrite", "append"))
+    date: str | None = setting("the run's date, YYYY-MM-DD (partitions what the run adds); None: today in UTC")
 
 
 @dataclass(frozen=True)

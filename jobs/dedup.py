@@ -1,11 +1,17 @@
-"""Dedup: kept ``docs`` → ``duplicates``, ``rejects`` (stage=dedup): by normalised URL, then by
-exact content, then by identical image sets (OBELICS), then near-duplicates (MinHash LSH,
-verified Jaccard, connected components).
+"""Dedup: kept ``docs`` → ``docs_dedup``, ``duplicates``, ``dedup_index``, ``rejects`` (stage=dedup).
 
-Every group keeps one representative: the newest ``fetch_time``, ties broken by the smallest
-``doc_id``, so reruns give the same table. Near-duplicate components are computed in Spark by
-iterative min-label propagation over the verified edges (no edges collected to the driver);
-each bucket of a band key contributes a star to its smallest doc_id, not all pairs.
+In order, as OBELICS: image URLs in more than ``dedup.max_image_url_docs`` documents are marked
+for removal (logos); documents are grouped by normalised URL, then by exact content, then by
+identical image sets, then by near-duplicate components (MinHash LSH, verified Jaccard,
+connected components); the survivors lose paragraphs found in more than
+``dedup.max_paragraph_docs`` documents of their registered domain and the frequent images, and
+are written to ``docs_dedup`` (or rejected when nothing is left).
+
+Every group keeps one representative: a document of an earlier run (``dedup_index``) first,
+then the newest ``fetch_time``, then the smallest ``doc_id``, so reruns give the same tables.
+Near-duplicate components are computed in Spark by iterative min-label propagation over the
+verified edges (no edges collected to the driver); each LSH bucket contributes a star to its
+smallest doc_id, not all pairs.
 """
 from __future__ import annotations
 
@@ -15,26 +21,36 @@ from functools import partial
 from jobs.runtime import RunContext, stage_main
 from jobs.stats import rejected_by_reason, write_stats
 from jobs.tables import read_table, write_table
+from schemas.dedup_index import DEDUP_INDEX
+from schemas.dedup_rows import DEDUP_ROWS
 from schemas.docs import DOCS
+from schemas.docs_dedup import DOCS_DEDUP
 from schemas.duplicates import DUPLICATES
 from schemas.rejects import REJECTS
 from schemas.table import spark_schema
-from udfs.dedup_signatures import DOC_COLUMNS, KEYS_SCHEMA, keys_batches
+from udfs.dedup_signatures import DOC_COLUMNS, KEYS_SCHEMA, keys_batches, minhash_params
+from udfs.repeated_content import INPUT_COLUMNS, STAGE, cleanup_batches
 
-STAGE = "dedup"
 REASONS = {"url": "dup_url", "exact": "dup_exact", "image_set": "dup_image_set", "near": "dup_near"}
+GROUP_COLUMNS = ["doc_id", "indexed", "fetch_time", "norm_url", "content_hash", "image_set_hash", "band_keys",
+                 "signature", "shingle_hashes"]
 
 
 def _keep_first(df, group_col: str, kind: str):
-    """Rows of ``df`` that lose to their group's representative, as duplicates rows."""
+    """Rows of ``df`` (new documents only) that lose to their group's representative, as
+    duplicates rows."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    order = Window.partitionBy(group_col).orderBy(F.col("fetch_time").desc_nulls_last(), F.col("doc_id"))
-    ranked = df.where(F.col(group_col).isNotNull()).withColumn("rank", F.row_number().over(order)) \
-        .withColumn("kept_doc_id", F.first("doc_id").over(order))
-    return ranked.where("rank > 1").select("doc_id", F.lit(kind).alias("kind"),
-                                          F.col(group_col).alias("cluster_id"), "kept_doc_id")
+    order = Window.partitionBy(group_col).orderBy(F.col("indexed").desc(), F.col("fetch_time").desc_nulls_last(),
+                                                  F.col("doc_id"))
+    ranked = (df.where(F.col(group_col).isNotNull())
+              .withColumn("rank", F.row_number().over(order))
+              .withColumn("kept_doc_id", F.first("doc_id").over(order))
+              .withColumn("against_index", F.first("indexed").over(order)))
+    return ranked.where("rank > 1 AND NOT indexed").select(
+        "doc_id", F.lit(kind).alias("kind"), F.col(group_col).cast("string").alias("cluster_id"), "kept_doc_id",
+        "against_index")
 
 
 def connected_components(spark, edges, max_iterations: int, checkpoint_every: int):
@@ -42,9 +58,10 @@ def connected_components(spark, edges, max_iterations: int, checkpoint_every: in
     Iterative min-label propagation in Spark; returns the labels and the rounds it took."""
     from pyspark.sql import functions as F
 
-    both = edges.select("src", "dst").union(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst")))
+    both = edges.select("src", "dst").union(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst"))) \
+        .localCheckpoint()  # the edges' lineage would otherwise be planned again every round
     labels = both.groupBy("src").agg(F.least(F.min("dst"), F.first("src")).alias("label")) \
-        .withColumnRenamed("src", "doc_id")
+        .withColumnRenamed("src", "doc_id").localCheckpoint()
     for rounds in range(1, max_iterations + 1):
         incoming = both.join(labels.withColumnRenamed("doc_id", "src"), "src") \
             .groupBy(F.col("dst").alias("doc_id")).agg(F.min("label").alias("incoming"))
@@ -55,62 +72,180 @@ def connected_components(spark, edges, max_iterations: int, checkpoint_every: in
         labels.unpersist()
         labels = updated
         if changed == 0:
+            both.unpersist()
             return labels.withColumnRenamed("label", "component"), rounds
     raise RuntimeError(f"connected components did not converge in {max_iterations} rounds "
                        "(raise dedup.max_iterations)")
 
 
-def near_duplicates(spark, keys, settings):
-    """Duplicates rows for near-duplicate components among ``keys``, and the rounds it took."""
+def _similarity(a, b):
+    """Jaccard of two documents' shingle-hash sets; for a document of an earlier run (which keeps
+    only its signature) the MinHash estimate, the share of equal signature values."""
     from pyspark.sql import functions as F
 
-    buckets = keys.select("doc_id", F.explode("band_keys").alias("band_key"))
-    stars = buckets.groupBy("band_key").agg(F.min("doc_id").alias("src"), F.collect_set("doc_id").alias("members"))
+    exact = F.size(F.array_intersect(f"{a}.shingle_hashes", f"{b}.shingle_hashes")) \
+        / F.size(F.array_union(f"{a}.shingle_hashes", f"{b}.shingle_hashes"))
+    equal = F.zip_with(f"{a}.signature", f"{b}.signature", lambda x, y: F.when(x == y, 1).otherwise(0))
+    estimate = F.aggregate(equal, F.lit(0), lambda acc, v: acc + v) / F.size(f"{a}.signature")
+    both_new = F.col(f"{a}.shingle_hashes").isNotNull() & F.col(f"{b}.shingle_hashes").isNotNull()
+    return F.when(both_new, exact).otherwise(estimate)
+
+
+def near_duplicates(spark, keys, settings):
+    """Duplicates rows for near-duplicate components among ``keys``, and the rounds it took.
+    Buckets holding only earlier runs' documents are skipped: those were deduplicated already."""
+    from pyspark.sql import functions as F
+
+    buckets = keys.select("doc_id", "indexed", F.explode("band_keys").alias("band_key"))
+    stars = (buckets.groupBy("band_key")
+             .agg(F.min("doc_id").alias("src"), F.collect_set("doc_id").alias("members"),
+                  F.min("indexed").alias("all_indexed"))
+             .where("NOT all_indexed"))
     candidates = stars.select("src", F.explode("members").alias("dst")).where("src != dst").distinct()
-    shingles = keys.select("doc_id", "shingle_hashes")
+    sides = keys.select("doc_id", "indexed", "signature", "shingle_hashes")
     verified = (candidates
-                .join(shingles.withColumnRenamed("doc_id", "src").withColumnRenamed("shingle_hashes", "a"), "src")
-                .join(shingles.withColumnRenamed("doc_id", "dst").withColumnRenamed("shingle_hashes", "b"), "dst")
-                .withColumn("jaccard", F.size(F.array_intersect("a", "b")) / F.size(F.array_union("a", "b")))
-                .where(F.col("jaccard") >= settings.near_threshold)
+                .join(sides.alias("a"), F.col("src") == F.col("a.doc_id"))
+                .join(sides.alias("b"), F.col("dst") == F.col("b.doc_id"))
+                .where(~(F.col("a.indexed") & F.col("b.indexed")))
+                .where(_similarity("a", "b") >= settings.near_threshold)
                 .select("src", "dst"))
     components, rounds = connected_components(spark, verified, settings.max_iterations, settings.checkpoint_every)
-    members = components.join(keys.select("doc_id", "fetch_time"), "doc_id")
+    members = components.join(keys.select("doc_id", "indexed", "fetch_time"), "doc_id")
     return _keep_first(members, "component", "near"), rounds
 
 
+def frequent_images(docs, settings):
+    """(doc_id, drop_images): each document's image URLs that occur in more than
+    ``max_image_url_docs`` kept documents of the run; and how many such URLs there are."""
+    from pyspark.sql import functions as F
+
+    doc_images = docs.select("doc_id", F.explode(F.array_distinct(F.filter("images", lambda i: i.isNotNull())))
+                             .alias("image_url"))
+    frequent = (doc_images.groupBy("image_url").count()
+                .where(F.col("count") > settings.max_image_url_docs).select("image_url"))
+    per_doc = doc_images.join(frequent, "image_url").groupBy("doc_id").agg(F.collect_set("image_url").alias("drop_images"))
+    return per_doc, frequent
+
+
+def repeated_paragraphs(survivors, settings):
+    """(doc_id, drop_paragraphs): each document's paragraph hashes that occur in more than
+    ``max_paragraph_docs`` documents of its registered domain; and how many there are."""
+    from pyspark.sql import functions as F
+
+    paragraphs = survivors.where(F.col("domain").isNotNull()) \
+        .select("doc_id", "domain", F.explode("paragraph_hashes").alias("paragraph"))
+    repeated = (paragraphs.groupBy("domain", "paragraph").count()
+                .where(F.col("count") > settings.max_paragraph_docs).select("domain", "paragraph"))
+    per_doc = paragraphs.join(repeated, ["domain", "paragraph"]) \
+        .groupBy("doc_id").agg(F.collect_set("paragraph").alias("drop_paragraphs"))
+    return per_doc, repeated
+
+
+def earlier_runs(spark, ctx: RunContext, keys):
+    """Index entries of earlier runs comparable with this run's keys, as GROUP_COLUMNS rows:
+    not this run's own partition (a rerun replaces it), not the documents being deduplicated
+    now (a page processed again is not its own copy), same MinHash parameters."""
+    from pyspark.sql import functions as F
+
+    settings = ctx.config.dedup
+    if not settings.use_index:
+        return None
+    index = read_table(spark, DEDUP_INDEX, ctx, path=settings.index or None)
+    index = (index.where((F.col("run_date") != ctx.run_date) & (F.col("minhash_params") == minhash_params(settings)))
+             .join(keys.select("doc_id"), "doc_id", "left_anti"))
+    return index.select("doc_id", F.lit(True).alias("indexed"), "fetch_time", "norm_url", "content_hash",
+                        "image_set_hash", "band_keys", "signature", F.lit(None).cast("array<bigint>")
+                        .alias("shingle_hashes"))
+
+
+def find_duplicates(spark, keys, index, settings):
+    """The duplicates rows of new documents, by kind in order, and the component rounds."""
+    from pyspark.sql import functions as F
+
+    remaining = keys.select(*GROUP_COLUMNS)
+    if index is not None:
+        remaining = remaining.unionByName(index)
+    found = []
+    for column, kind in (("norm_url", "url"), ("content_hash", "exact"), ("image_set_hash", "image_set")):
+        group = _keep_first(remaining, column, kind).cache()
+        found.append(group)
+        remaining = remaining.join(group.select("doc_id"), "doc_id", "left_anti")
+    remaining = remaining.where(F.size("band_keys") > 0).cache()
+    near, rounds = near_duplicates(spark, remaining, settings)
+    duplicates = found[0]
+    for group in (*found[1:], near):
+        duplicates = duplicates.unionByName(group)
+    return duplicates, rounds
+
+
 def run(spark, ctx: RunContext) -> dict:
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     started = time.perf_counter()
     settings = ctx.config.dedup
-    docs = read_table(spark, DOCS, ctx).where("keep").select(*DOC_COLUMNS)
-    keys = docs.mapInArrow(partial(keys_batches, settings=ctx.config), spark_schema(KEYS_SCHEMA)).cache()
+    docs = read_table(spark, DOCS, ctx).where("keep")
+    drop_images, frequent = frequent_images(docs, settings)
+    docs = docs.join(drop_images, "doc_id", "left")
+    keys = (docs.select(*DOC_COLUMNS).mapInArrow(partial(keys_batches, settings=ctx.config), spark_schema(KEYS_SCHEMA))
+            .withColumn("indexed", F.lit(False)).persist(StorageLevel.MEMORY_AND_DISK))
     try:
-        by_url = _keep_first(keys, "norm_url", "url").cache()
-        remaining = keys.join(by_url.select("doc_id"), "doc_id", "left_anti")
-        by_content = _keep_first(remaining, "content_hash", "exact").cache()
-        remaining = remaining.join(by_content.select("doc_id"), "doc_id", "left_anti")
-        by_images = _keep_first(remaining, "image_set_hash", "image_set").cache()
-        remaining = remaining.join(by_images.select("doc_id"), "doc_id", "left_anti").cache()
-        by_near, rounds = near_duplicates(spark, remaining, settings)
-        duplicates = by_url.unionByName(by_content).unionByName(by_images).unionByName(by_near)
+        index = earlier_runs(spark, ctx, keys)
+        duplicates, rounds = find_duplicates(spark, keys, index, settings)
         write_table(duplicates, DUPLICATES, ctx)
-        written = read_table(spark, DUPLICATES, ctx)
-        reason = F.create_map(*[F.lit(x) for kv in REASONS.items() for x in kv])[F.col("kind")]
-        rejects = written.select(F.lit(STAGE).alias("stage"), reason.alias("reason"), F.col("doc_id").alias("key"),
-                                 F.lit(None).cast("string").alias("warc_filename"),
-                                 F.lit(None).cast("long").alias("warc_record_offset"),
-                                 F.concat(F.lit("duplicate of "), F.col("kept_doc_id")).alias("detail"))
-        write_table(rejects, REJECTS, ctx, partition={"stage": STAGE})
+        written = read_table(spark, DUPLICATES, ctx)  # later steps read the table, not its lineage
+
+        survivors = keys.join(written.select("doc_id"), "doc_id", "left_anti")
+        drop_paragraphs, repeated = repeated_paragraphs(survivors, settings)
+        cleanup_in = (docs.join(survivors.select("doc_id"), "doc_id", "left_semi")
+                      .join(drop_paragraphs, "doc_id", "left").select(*DOCS.names, *INPUT_COLUMNS))
+        rows = cleanup_in.mapInArrow(partial(cleanup_batches, settings=ctx.config), DEDUP_ROWS.spark()) \
+            .persist(StorageLevel.DISK_ONLY)
+        try:
+            write_table(rows.where(F.col("row_kind") == "doc"), DOCS_DEDUP, ctx)
+            reason = F.create_map(*[F.lit(x) for kv in REASONS.items() for x in kv])[F.col("kind")]
+            duplicate_rejects = written.join(keys, "doc_id").select(
+                F.lit(STAGE).alias("stage"), reason.alias("reason"), F.col("doc_id").alias("key"), "warc_filename",
+                "warc_record_offset", F.concat(F.lit("duplicate of "), F.col("kept_doc_id"),
+                                               F.when(F.col("against_index"), F.lit(" (earlier run)"))
+                                               .otherwise(F.lit(""))).alias("detail"))
+            cleanup_rejects = rows.where(F.col("row_kind") == "reject").select(*REJECTS.names)
+            write_table(duplicate_rejects.unionByName(cleanup_rejects), REJECTS, ctx, partition={"stage": STAGE})
+        finally:
+            rows.unpersist()
+        kept = read_table(spark, DOCS_DEDUP, ctx)
+        if settings.use_index:
+            entries = keys.join(kept.select("doc_id"), "doc_id", "left_semi").select(
+                *[c for c in DEDUP_INDEX.names if c not in ("minhash_params", "run_date")],
+                F.lit(minhash_params(settings)).alias("minhash_params"), F.lit(ctx.run_date).alias("run_date"))
+            write_table(entries, DEDUP_INDEX, ctx, partition={"run_date": ctx.run_date}, path=settings.index or None)
         input_rows = keys.count()
+        extra = _extra_stats(written, kept, frequent, repeated, index)
     finally:
         keys.unpersist()
     rejected = rejected_by_reason(spark, ctx, STAGE)
-    return write_stats(ctx, STAGE, input_rows=input_rows, output_rows=input_rows - sum(rejected.values()),
+    return write_stats(ctx, STAGE, input_rows=input_rows, output_rows=extra.pop("output_rows"),
                        rejected=rejected, seconds=time.perf_counter() - started,
                        component_rounds=rounds, bands=settings.bands, rows=settings.rows,
-                       near_threshold=settings.near_threshold)
+                       near_threshold=settings.near_threshold, run_date=ctx.run_date, **extra)
+
+
+def _extra_stats(duplicates, kept, frequent, repeated, index) -> dict:
+    from pyspark.sql import functions as F
+
+    totals = kept.agg(F.count("*").alias("n"), F.sum("paragraphs_removed").alias("p"),
+                      F.sum("images_removed").alias("i")).first()
+    by_kind = dict(duplicates.groupBy("kind").count().collect())
+    return {
+        "output_rows": totals["n"],
+        "duplicates": {kind: by_kind.get(kind, 0) for kind in REASONS},
+        "duplicates_of_earlier_runs": duplicates.where("against_index").count(),
+        "index_entries_compared": index.count() if index is not None else 0,
+        "frequent_image_urls": frequent.count(),
+        "repeated_paragraphs": repeated.count(),
+        "paragraphs_removed": int(totals["p"] or 0),
+        "images_removed": int(totals["i"] or 0),
+    }
 
 
 def main(argv=None) -> None:

@@ -29,6 +29,15 @@ class RunContext:
         """Where a table or file of the run lives: ``RUN_DIR/<name>``."""
         return f"{self.run_dir.rstrip('/')}/{name}"
 
+    @property
+    def run_date(self) -> str:
+        """The night this run processes (``run.date``, default today in UTC), as YYYY-MM-DD."""
+        text = self.config.run.date or dt.datetime.now(dt.timezone.utc).date().isoformat()
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ConfigError(f"setting 'run.date' must be a date YYYY-MM-DD; got {text!r}") from None
+
     def write_text(self, relative: str, text: str) -> None:
         storage.write_bytes(self.path(relative), text.encode("utf-8"), self.config.storage)
 
@@ -78,6 +87,7 @@ def prepare(args: argparse.Namespace, needs_input: bool) -> RunContext:
         if not storage.is_remote(run_dir):
             run_dir = os.path.abspath(storage.local_path(run_dir))
         ctx = RunContext(run_dir=run_dir, config=config, input=args.input)
+        ctx.run_date  # noqa: B018 -- validated here, before Spark
         if needs_input:
             if not args.input:
                 raise InputError("--input is required for the ingest stage")

@@ -6,13 +6,14 @@ from schemas.table import Table
 from udfs import storage
 
 
-def write_table(df, table: Table, ctx: RunContext, partition: dict[str, str] | None = None) -> None:
-    """Write ``df``'s columns of ``table`` (in declared order) to ``RUN_DIR/<table>``.
+def write_table(df, table: Table, ctx: RunContext, partition: dict[str, str] | None = None,
+                path: str | None = None) -> None:
+    """Write ``df``'s columns of ``table`` (in declared order) to ``RUN_DIR/<table>`` (or ``path``).
 
     An unpartitioned table is replaced. A partitioned one is written with dynamic partition
     overwrite, after removing the ``partition`` being rewritten, so a rerun that produces no
     rows for it does not leave the old rows behind."""
-    path = ctx.path(table.name)
+    path = path or ctx.path(table.name)
     if partition:
         spec = "/".join(f"{k}={v}" for k, v in partition.items())
         storage.delete_tree(f"{path}/{spec}", ctx.config.storage)
@@ -22,9 +23,10 @@ def write_table(df, table: Table, ctx: RunContext, partition: dict[str, str] | N
     writer.parquet(path)
 
 
-def read_table(spark, table: Table, ctx: RunContext):
-    """The table with its declared schema; empty (not an error) when nothing was written yet."""
-    path = ctx.path(table.name)
+def read_table(spark, table: Table, ctx: RunContext, path: str | None = None):
+    """The table (at ``RUN_DIR/<table>`` or ``path``) with its declared schema; empty (not an
+    error) when nothing was written yet."""
+    path = path or ctx.path(table.name)
     if not storage.exists(path, ctx.config.storage):
         return spark.createDataFrame([], table.spark())
     return spark.read.schema(table.spark()).parquet(path)

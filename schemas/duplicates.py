@@ -11,7 +11,9 @@ DUPLICATES = Table(
         Column("kind", pa.string(), "url, exact, near or image_set", False),
         Column("cluster_id", pa.string(), "the duplicate group: normalised URL, content hash, or the "
                "smallest doc_id of the near-duplicate component", False),
-        Column("kept_doc_id", pa.string(), "the group's representative: newest fetch_time, then smallest doc_id",
+        Column("kept_doc_id", pa.string(), "the group's representative: an earlier run's document, else the newest "
+               "fetch_time, then the smallest doc_id",
                False),
+        Column("against_index", pa.bool_(), "the kept document is from an earlier run (dedup_index)", False),
     ),
 )

@@ -1,5 +1,6 @@
 """Per-document dedup keys for the dedup stage's Spark plumbing: normalised URL, exact-content
-hash, MinHash signature, LSH band keys and shingle hashes (for verifying candidate pairs)."""
+hash, image-set hash, MinHash signature, LSH band keys, shingle hashes (for verifying candidate
+pairs), registered domain and paragraph hashes (for per-domain paragraph dedup)."""
 from __future__ import annotations
 
 import hashlib
@@ -9,17 +10,24 @@ import pyarrow as pa
 
 from udfs import minhash as mh
 from udfs.arrow_rows import to_batch
-from udfs.url_normalize import normalize_url
+from udfs.repeated_content import paragraph_hashes
+from udfs.url_normalize import normalize_url, url_domain
 
-DOC_COLUMNS = ["doc_id", "url", "texts", "images", "fetch_time"]
+DOC_COLUMNS = ["doc_id", "url", "texts", "images", "fetch_time", "general_metadata", "drop_images"]
 KEYS_SCHEMA = pa.schema([
     pa.field("doc_id", pa.string(), nullable=False),
+    pa.field("url", pa.string()),
     pa.field("fetch_time", pa.timestamp("us", tz="UTC")),
+    pa.field("warc_filename", pa.string()),
+    pa.field("warc_record_offset", pa.int64()),
+    pa.field("domain", pa.string()),
     pa.field("norm_url", pa.string()),
     pa.field("content_hash", pa.string()),
     pa.field("image_set_hash", pa.string()),
     pa.field("band_keys", pa.list_(pa.binary())),
+    pa.field("signature", pa.list_(pa.int64())),
     pa.field("shingle_hashes", pa.list_(pa.int64())),
+    pa.field("paragraph_hashes", pa.list_(pa.int64())),
 ])
 
 
@@ -38,8 +46,14 @@ def image_set_hash(images: list[str | None] | None, min_images: int = 1) -> str 
     return _digest("\n".join(distinct)) if distinct and len(distinct) >= min_images else None
 
 
+def minhash_params(settings) -> str:
+    """The MinHash parameters signatures and band keys depend on (only equal ones are comparable)."""
+    return f"ngram={settings.ngram} bands={settings.bands}x{settings.rows} bits={settings.hash_bits} seed={settings.seed}"
+
+
 def dedup_keys(doc: dict, settings) -> dict:
-    """Keys of one document; ``settings`` is a DedupSettings."""
+    """Keys of one document; ``settings`` is a DedupSettings. Image URLs in ``drop_images``
+    (frequent across the run) are left out of the image set."""
     text = document_text(doc["texts"])
     normalized = mh.normalize_text(text)
     if settings.hash_bits == 64:
@@ -47,19 +61,26 @@ def dedup_keys(doc: dict, settings) -> dict:
     else:  # datasketch-compatible: SHA-1 of each shingle string
         hashes = mh.hash_shingles(sorted(set(mh.shingles(text, settings.ngram))), 32)
     sig = mh.signature(hashes, settings.bands * settings.rows, settings.seed, settings.hash_bits)
+    dropped = set(doc.get("drop_images") or ())
+    images = [i for i in doc["images"] or [] if i not in dropped]
+    source = doc.get("general_metadata") or {}
     return {
-        "doc_id": doc["doc_id"], "fetch_time": doc["fetch_time"],
+        "doc_id": doc["doc_id"], "url": doc["url"], "fetch_time": doc["fetch_time"],
+        "warc_filename": source.get("warc_filename"), "warc_record_offset": source.get("warc_record_offset"),
+        "domain": url_domain(doc["url"] or ""),
         "norm_url": normalize_url(doc["url"] or ""),
         "content_hash": _digest(normalized) if normalized else None,
-        "image_set_hash": image_set_hash(doc["images"], settings.image_set_min_images),
+        "image_set_hash": image_set_hash(images, settings.image_set_min_images),
         "band_keys": mh.band_keys(sig, settings.bands, settings.rows) if hashes.size else [],
+        "signature": sig.view("int64").tolist() if hashes.size else None,
         "shingle_hashes": hashes.view("int64").tolist(),
+        "paragraph_hashes": paragraph_hashes(doc["texts"]),
     }
 
 
 def keys_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: docs in, KEYS_SCHEMA rows out."""
     for batch in batches:
-        docs = batch.select(DOC_COLUMNS).to_pylist()
+        docs = batch.to_pylist()
         if docs:
             yield to_batch([dedup_keys(doc, settings.dedup) for doc in docs], KEYS_SCHEMA)

@@ -8,6 +8,7 @@ from jobs import dedup
 from jobs.runtime import RunContext
 from jobs.tables import read_table, write_table
 from schemas.docs import DOCS
+from schemas.docs_dedup import DOCS_DEDUP
 from schemas.duplicates import DUPLICATES
 from schemas.rejects import REJECTS
 from tests.conftest import SHARED
@@ -34,8 +35,8 @@ def corpus() -> list[dict]:
         ("d1", "http://example.com/d", texts["t3"], day(1)),
         ("d2", "http://example.com/d2", " ".join(far), day(1)),          # half the same: not a duplicate
     ]
-    docs = [{"doc_id": d, "url": u, "texts": [t], "images": [None], "image_meta": [None], "fetch_time": f,
-             "keep": True, "drop_reasons": []} for d, u, t, f in rows]
+    docs = [{"doc_id": d, "url": u, "texts": [t, None], "images": [None, f"http://img.example.com/{d}.jpg"],
+             "image_meta": [None, None], "fetch_time": f, "keep": True, "drop_reasons": []} for d, u, t, f in rows]
     gallery = ["http://img.example.com/1.jpg", "http://img.example.com/2.jpg"]
     for doc_id, text, images, when in (("e1", "First caption page about a gallery of harbour boats.", gallery, day(4)),
                                        ("e2", "Another page, other words, the very same two pictures.",
@@ -62,6 +63,8 @@ def test_planted_duplicates_are_found_and_the_rest_kept(run):
     assert stats["balanced"]
     rejects = read_table(spark, REJECTS, ctx).where("stage = 'dedup'")
     assert sorted(r["key"] for r in rejects.collect()) == ["a1", "b2", "c2", "e2"]
+    kept = read_table(spark, DOCS_DEDUP, ctx)
+    assert sorted(r["doc_id"] for r in kept.collect()) == ["a2", "b1", "c1", "d1", "d2", "e1"]
 
 
 def test_rerun_gives_the_identical_table(run):

@@ -106,3 +106,29 @@ def test_image_set_keys_ignore_order_repeats_and_small_sets():
     assert image_set_hash([None, a, b]) == image_set_hash([b, None, a, a])
     assert image_set_hash([a], min_images=2) is None and image_set_hash([None]) is None
     assert image_set_hash([a, b], min_images=2) is not None
+
+
+def test_paragraph_hashes_fold_case_and_space_and_count_once_per_document():
+    from udfs.repeated_content import paragraph_hash, paragraph_hashes
+
+    assert paragraph_hash("Read  our Cookie policy") == paragraph_hash("read our cookie POLICY ")
+    assert paragraph_hash("a") != paragraph_hash("b")
+    assert -(1 << 63) <= paragraph_hash("x") < 1 << 63  # fits Spark's bigint
+    assert paragraph_hashes(["one\n\ntwo", None, "ONE"]) == sorted({paragraph_hash("one"), paragraph_hash("two")})
+
+
+def test_removing_content_keeps_page_order_and_merges_texts():
+    from udfs.repeated_content import cleaned_or_reason, paragraph_hash, remove_content
+
+    doc = {"doc_id": "d", "texts": ["intro\n\nfooter", None, "body", None], "images": [None, "logo", None, "photo"],
+           "image_meta": [None, {"src": "logo"}, None, {"src": "photo"}], "n_words": 4}
+    unchanged = remove_content(doc, set(), set())
+    assert unchanged["texts"] == doc["texts"] and unchanged["n_words"] == 4 and unchanged["n_paragraphs"] == 3
+    cleaned = remove_content(doc, {paragraph_hash("footer")}, {"logo"})
+    assert cleaned["texts"] == ["intro\n\nbody", None] and cleaned["images"] == [None, "photo"]
+    assert cleaned["image_meta"] == [None, {"src": "photo"}]
+    assert (cleaned["paragraphs_removed"], cleaned["images_removed"], cleaned["n_words"]) == (1, 1, 2)
+    everything = {paragraph_hash(p) for p in ("intro", "footer", "body")}
+    assert cleaned_or_reason(doc, everything, set(), 1)[1] == "no_text_after_paragraph_dedup"
+    assert cleaned_or_reason(doc, set(), {"logo", "photo"}, 1)[1] == "no_images_after_image_dedup"
+    assert cleaned_or_reason(doc, set(), {"logo", "photo"}, 0)[1] is None
