@@ -111,6 +111,8 @@ class DedupSettings:
     rows: int = setting("MinHash values per band", low=1)
     hash_bits: int = setting("shingle hash width", choices=(32, 64))
     seed: int = setting("MinHash permutation seed", low=0)
+    permutations: str = setting("MinHash permutation family: multiply_add (mod 2^64, fast) or mersenne "
+                                "(mod 2^61-1, datasketch/datatrove)", choices=("multiply_add", "mersenne"))
     image_set_min_images: int = setting("smallest image set whose copies are duplicates", low=1)
     max_iterations: int = setting("connected-components rounds before the stage fails", low=1)
     checkpoint_every: int = setting("connected-components rounds between lineage cuts", low=1)

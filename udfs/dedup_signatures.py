@@ -48,7 +48,8 @@ def image_set_hash(images: list[str | None] | None, min_images: int = 1) -> str 
 
 def minhash_params(settings) -> str:
     """The MinHash parameters signatures and band keys depend on (only equal ones are comparable)."""
-    return f"ngram={settings.ngram} bands={settings.bands}x{settings.rows} bits={settings.hash_bits} seed={settings.seed}"
+    return (f"ngram={settings.ngram} bands={settings.bands}x{settings.rows} bits={settings.hash_bits} "
+            f"family={settings.permutations} seed={settings.seed}")
 
 
 def dedup_keys(doc: dict, settings) -> dict:
@@ -60,7 +61,8 @@ def dedup_keys(doc: dict, settings) -> dict:
         hashes = mh.shingle_hashes(text, settings.ngram)
     else:  # datasketch-compatible: SHA-1 of each shingle string
         hashes = mh.hash_shingles(sorted(set(mh.shingles(text, settings.ngram))), 32)
-    sig = mh.signature(hashes, settings.bands * settings.rows, settings.seed, settings.hash_bits)
+    sig = mh.signature(hashes, settings.bands * settings.rows, settings.seed, settings.hash_bits,
+                       settings.permutations)
     dropped = set(doc.get("drop_images") or ())
     images = [i for i in doc["images"] or [] if i not in dropped]
     source = doc.get("general_metadata") or {}

@@ -1,12 +1,16 @@
 """MinHash signatures over word n-grams, vectorised with numpy, and LSH band keys.
 
-Semantics follow datasketch's classic MinHash: a shingle's hash h, permutations
-(a·h + b) mod (2^61 − 1) with (a, b) drawn from ``numpy.random.RandomState(seed)``, the minimum
-per permutation. With ``hash_bits=32`` and SHA-1 shingle hashes the signature equals
-``datasketch.MinHash(num_perm, seed, scheme="legacy")`` fed the same shingles (tested; datasketch
-2.0 made affine schemes its default); the default, as in
-datatrove, is 64-bit shingle hashes (xxhash64) and no 32-bit mask. One matrix operation per
-document replaces datasketch's one numpy call per shingle.
+A shingle's 64-bit hash h goes through ``num_perm`` random permutations; the signature keeps
+the minimum per permutation. Two families, (a, b) drawn from ``numpy.random.RandomState(seed)``:
+
+- ``mersenne``: (a·h + b) mod (2^61 − 1), datasketch's classic MinHash and datatrove's. With
+  ``hash_bits=32`` and SHA-1 shingle hashes the signature equals
+  ``datasketch.MinHash(num_perm, seed, scheme="legacy")`` fed the same shingles (tested).
+- ``multiply_add`` (weft's default): (a·h + b) mod 2^64 with a odd, a bijection of the 64-bit
+  hashes; no modulo, so 3 numpy passes per value instead of 7. Its estimates track the true
+  Jaccard as well (tested); signatures differ from datasketch's.
+
+One matrix operation per block of shingles replaces datasketch's per-shingle work.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
+FAMILIES = ("multiply_add", "mersenne")
 MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 MAX_HASH_32 = np.uint64((1 << 32) - 1)
 CHUNK = 256  # shingles per block: 256 x 112 uint64 values fit in L2
@@ -52,31 +57,86 @@ _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD
                 dtype=np.uint64)  # odd 64-bit constants (splitmix / murmur3 finalisers)
 
 
-def shingle_hashes(text: str, n: int) -> np.ndarray:
-    """Distinct 64-bit hashes of the word n-grams of ``text``, computed in numpy: each distinct
-    word is hashed once (xxhash64), n consecutive word hashes are combined with odd multipliers
-    and finished with murmur3's avalanche. No shingle string is built."""
-    import xxhash
+@lru_cache(maxsize=1)
+def _word_chars() -> np.ndarray:
+    """For every code point: is it a character of ``\\w`` (letters, digits, underscore)?"""
+    return np.fromiter((chr(c).isalnum() or c == 0x5F for c in range(0x110000)), dtype=bool, count=0x110000)
 
-    words = _WORD.findall(text.lower())
-    if not words:
+
+_BASE = 0x100000001B3  # odd (the FNV prime): its powers are invertible modulo 2^64
+_powers = np.ones(1, dtype=np.uint64)
+_inverse_powers = np.ones(1, dtype=np.uint64)
+
+
+def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """_BASE^j and _BASE^-j modulo 2^64 for j < size (grown geometrically, kept per worker)."""
+    global _powers, _inverse_powers
+    if _powers.size < size:
+        size = max(size, 2 * _powers.size)
+        inverse = pow(_BASE, -1, 1 << 64)
+        with np.errstate(over="ignore"):
+            _powers = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, _BASE, dtype=np.uint64)], dtype=np.uint64)
+            _inverse_powers = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, inverse, dtype=np.uint64)],
+                                         dtype=np.uint64)
+    return _powers, _inverse_powers
+
+
+def word_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code points, word starts, word ends) of the lower-cased text; the words are exactly
+    ``re.findall(r"\\w+", text.lower())``, found in numpy."""
+    points = np.frombuffer(text.lower().encode("utf-32-le"), dtype=np.uint32)
+    inside = _word_chars()[points].view(np.int8)
+    edges = np.diff(inside, prepend=np.int8(0), append=np.int8(0))
+    return points, np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """A 64-bit hash per word of ``text`` (lower-cased, ``\\w+`` words), all in numpy: a
+    polynomial hash of the code points modulo 2^64 from prefix sums (word = difference of two
+    prefixes, shifted back by an inverse power), then murmur3's avalanche."""
+    points, starts, ends = word_spans(text)
+    if not starts.size:
         return np.empty(0, dtype=np.uint64)
-    vocabulary: dict[str, int] = {}
-    ids = np.fromiter((vocabulary.setdefault(w, len(vocabulary)) for w in words), dtype=np.int64, count=len(words))
-    word_hashes = np.fromiter((xxhash.xxh64_intdigest(w.encode()) for w in vocabulary), dtype=np.uint64,
-                              count=len(vocabulary))[ids]
-    width = min(n, len(words))
-    count = len(words) - width + 1
+    powers, inverse = _power_tables(points.size + 1)
     with np.errstate(over="ignore"):
-        h = np.zeros(count, dtype=np.uint64)
-        for k in range(width):
-            h += word_hashes[k:k + count] * _MIX[k % len(_MIX)]
+        prefix = np.zeros(points.size + 1, dtype=np.uint64)
+        np.cumsum((points.astype(np.uint64) + np.uint64(1)) * powers[:points.size], out=prefix[1:])
+        h = (prefix[ends] - prefix[starts]) * inverse[starts]
+        h += (ends - starts).astype(np.uint64)  # the length, so no word hashes like another plus zeros
+    return _avalanche(h)
+
+
+def _avalanche(h: np.ndarray) -> np.ndarray:
+    """murmur3's 64-bit finaliser, in place."""
+    with np.errstate(over="ignore"):
         h ^= h >> np.uint64(33)
         h *= _MIX[4]
         h ^= h >> np.uint64(33)
         h *= _MIX[5]
         h ^= h >> np.uint64(33)
-    return np.unique(h)
+    return h
+
+
+def shingle_hashes(text: str, n: int) -> np.ndarray:
+    """Distinct 64-bit hashes of the word n-grams of ``text``, computed in numpy: n consecutive
+    word hashes (``word_hashes``) combined with odd multipliers, then avalanched. No word or
+    shingle string is built."""
+    words = word_hashes(text)
+    if not words.size:
+        return words
+    width = min(n, words.size)
+    count = words.size - width + 1
+    with np.errstate(over="ignore"):
+        h = np.zeros(count, dtype=np.uint64)
+        for k in range(width):
+            h += words[k:k + count] * _MIX[k % len(_MIX)]
+    return _distinct(_avalanche(h))
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (3x faster than np.unique on these sizes)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if values.size else values
 
 
 @lru_cache(maxsize=8)
@@ -87,15 +147,21 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return ab[0], ab[1]
 
 
-def signature(hashes: np.ndarray, num_perm: int, seed: int = 1, hash_bits: int = 64) -> np.ndarray:
+def signature(hashes: np.ndarray, num_perm: int, seed: int = 1, hash_bits: int = 64,
+              family: str = "mersenne") -> np.ndarray:
     """MinHash signature (uint64, one value per permutation) of a document's shingle hashes."""
     a, b = permutations(num_perm, seed)
+    if family == "multiply_add":
+        a = a | np.uint64(1)  # odd: a bijection modulo 2^64
+    elif family != "mersenne":
+        raise ValueError(f"unknown permutation family {family!r}; one of {', '.join(FAMILIES)}")
     result = np.full(num_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
     for start in range(0, hashes.size, CHUNK):  # blocks that stay in cache: the work is memory-bound
         with np.errstate(over="ignore"):  # uint64 wrap-around, as datasketch and datatrove compute it
             values = np.multiply.outer(hashes[start:start + CHUNK], a)
             values += b
-        values = mod_mersenne(values)
+        if family == "mersenne":
+            values = mod_mersenne(values)
         if hash_bits == 32:
             values &= MAX_HASH_32
         np.minimum(result, values.min(axis=0), out=result)
