@@ -32,8 +32,8 @@ from udfs.dedup_signatures import DOC_COLUMNS, KEYS_SCHEMA, keys_batches, minhas
 from udfs.repeated_content import INPUT_COLUMNS, STAGE, cleanup_batches
 
 REASONS = {"url": "dup_url", "exact": "dup_exact", "image_set": "dup_image_set", "near": "dup_near"}
-GROUP_COLUMNS = ["doc_id", "indexed", "fetch_time", "norm_url", "content_hash", "image_set_hash", "band_keys",
-                 "signature", "shingle_hashes"]
+SMALL_COLUMNS = ["doc_id", "indexed", "fetch_time", "norm_url", "content_hash", "image_set_hash"]
+GROUP_COLUMNS = [*SMALL_COLUMNS, "band_keys", "signature", "shingle_hashes"]
 
 
 def _keep_first(df, group_col: str, kind: str):
@@ -97,11 +97,11 @@ def near_duplicates(spark, keys, settings):
     from pyspark.sql import functions as F
 
     buckets = keys.select("doc_id", "indexed", F.explode("band_keys").alias("band_key"))
-    stars = (buckets.groupBy("band_key")
-             .agg(F.min("doc_id").alias("src"), F.collect_set("doc_id").alias("members"),
-                  F.min("indexed").alias("all_indexed"))
-             .where("NOT all_indexed"))
-    candidates = stars.select("src", F.explode("members").alias("dst")).where("src != dst").distinct()
+    shared = (buckets.groupBy("band_key")  # fixed-size aggregates: spill-friendly, unlike collect_set
+              .agg(F.min("doc_id").alias("src"), F.count("*").alias("size"), F.min("indexed").alias("all_indexed"))
+              .where("size > 1 AND NOT all_indexed").select("band_key", "src"))
+    candidates = buckets.join(shared, "band_key").select("src", F.col("doc_id").alias("dst")) \
+        .where("src != dst").distinct()
     sides = keys.select("doc_id", "indexed", "signature", "shingle_hashes")
     verified = (candidates
                 .join(sides.alias("a"), F.col("src") == F.col("a.doc_id"))
@@ -123,7 +123,8 @@ def frequent_images(docs, settings):
                              .alias("image_url"))
     frequent = (doc_images.groupBy("image_url").count()
                 .where(F.col("count") > settings.max_image_url_docs).select("image_url"))
-    per_doc = doc_images.join(frequent, "image_url").groupBy("doc_id").agg(F.collect_set("image_url").alias("drop_images"))
+    per_doc = doc_images.join(frequent, "image_url").groupBy("doc_id") \
+        .agg(F.collect_set("image_url").alias("drop_images"))
     return per_doc, frequent
 
 
@@ -159,23 +160,29 @@ def earlier_runs(spark, ctx: RunContext, keys):
 
 
 def find_duplicates(spark, keys, index, settings):
-    """The duplicates rows of new documents, by kind in order, and the component rounds."""
+    """The duplicates rows of new documents, by kind in order, the component rounds, and the
+    cached groups (to unpersist once written). The grouping steps move only the small key
+    columns; MinHash arrays join in for the last step."""
     from pyspark.sql import functions as F
 
-    remaining = keys.select(*GROUP_COLUMNS)
+    pool = keys.select(*GROUP_COLUMNS)
     if index is not None:
-        remaining = remaining.unionByName(index)
+        pool = pool.unionByName(index)
+    remaining = pool.select(*SMALL_COLUMNS)
     found = []
     for column, kind in (("norm_url", "url"), ("content_hash", "exact"), ("image_set_hash", "image_set")):
         group = _keep_first(remaining, column, kind).cache()
         found.append(group)
         remaining = remaining.join(group.select("doc_id"), "doc_id", "left_anti")
-    remaining = remaining.where(F.size("band_keys") > 0).cache()
-    near, rounds = near_duplicates(spark, remaining, settings)
+    removed = found[0].select("doc_id")
+    for group in found[1:]:
+        removed = removed.union(group.select("doc_id"))
+    candidates = pool.where(F.size("band_keys") > 0).join(removed, "doc_id", "left_anti")
+    near, rounds = near_duplicates(spark, candidates, settings)
     duplicates = found[0]
     for group in (*found[1:], near):
         duplicates = duplicates.unionByName(group)
-    return duplicates, rounds
+    return duplicates, rounds, found
 
 
 def run(spark, ctx: RunContext) -> dict:
@@ -188,11 +195,14 @@ def run(spark, ctx: RunContext) -> dict:
     drop_images, frequent = frequent_images(docs, settings)
     docs = docs.join(drop_images, "doc_id", "left")
     keys = (docs.select(*DOC_COLUMNS).mapInArrow(partial(keys_batches, settings=ctx.config), spark_schema(KEYS_SCHEMA))
-            .withColumn("indexed", F.lit(False)).persist(StorageLevel.MEMORY_AND_DISK))
+            .withColumn("indexed", F.lit(False))
+            .persist(StorageLevel.DISK_ONLY))  # on disk: executors keep their memory for the joins
     try:
         index = earlier_runs(spark, ctx, keys)
-        duplicates, rounds = find_duplicates(spark, keys, index, settings)
+        duplicates, rounds, cached = find_duplicates(spark, keys, index, settings)
         write_table(duplicates, DUPLICATES, ctx)
+        for group in cached:
+            group.unpersist()
         written = read_table(spark, DUPLICATES, ctx)  # later steps read the table, not its lineage
 
         survivors = keys.join(written.select("doc_id"), "doc_id", "left_anti")

@@ -19,7 +19,7 @@ from jobs.summary import NOT_IMPLEMENTED, print_summary  # noqa: E402
 IMPLEMENTED = {
     "ingest": ("jobs.ingest", ("pages", "rejects", "warc_files")),
     "extract": ("jobs.extract", ("docs", "alt_pairs")),
-    "dedup": ("jobs.dedup", ("duplicates",)),
+    "dedup": ("jobs.dedup", ("docs_dedup", "duplicates")),
 }
 
 

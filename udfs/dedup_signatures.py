@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
 
 from udfs import minhash as mh
@@ -52,15 +53,36 @@ def minhash_params(settings) -> str:
             f"family={settings.permutations} seed={settings.seed}")
 
 
-def dedup_keys(doc: dict, settings) -> dict:
-    """Keys of one document; ``settings`` is a DedupSettings. Image URLs in ``drop_images``
-    (frequent across the run) are left out of the image set."""
+def shingle_sets(texts: list[str], settings) -> list[np.ndarray]:
+    """Each text's shingle hashes: 64-bit ones for a whole batch in one numpy pass; 32-bit ones
+    as datasketch computes them (SHA-1 of each shingle string)."""
+    if settings.hash_bits == 64:
+        return [h for group in _groups(texts) for h in mh.shingle_hashes_batch(group, settings.ngram)]
+    return [mh.hash_shingles(sorted(set(mh.shingles(t, settings.ngram))), 32) for t in texts]
+
+
+def _groups(texts: list[str], max_chars: int = 1 << 17) -> Iterator[list[str]]:
+    """Consecutive texts of about ``max_chars`` characters together (bounded numpy temporaries)."""
+    group: list[str] = []
+    size = 0
+    for text in texts:
+        if group and size + len(text) > max_chars:
+            yield group
+            group, size = [], 0
+        group.append(text)
+        size += len(text)
+    if group:
+        yield group
+
+
+def dedup_keys(doc: dict, settings, hashes: np.ndarray | None = None) -> dict:
+    """Keys of one document; ``settings`` is a DedupSettings, ``hashes`` its shingle hashes when
+    computed with its batch. Image URLs in ``drop_images`` (frequent across the run) are left
+    out of the image set."""
     text = document_text(doc["texts"])
     normalized = mh.normalize_text(text)
-    if settings.hash_bits == 64:
-        hashes = mh.shingle_hashes(text, settings.ngram)
-    else:  # datasketch-compatible: SHA-1 of each shingle string
-        hashes = mh.hash_shingles(sorted(set(mh.shingles(text, settings.ngram))), 32)
+    if hashes is None:
+        (hashes,) = shingle_sets([text], settings)
     sig = mh.signature(hashes, settings.bands * settings.rows, settings.seed, settings.hash_bits,
                        settings.permutations)
     dropped = set(doc.get("drop_images") or ())
@@ -85,4 +107,5 @@ def keys_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.Rec
     for batch in batches:
         docs = batch.to_pylist()
         if docs:
-            yield to_batch([dedup_keys(doc, settings.dedup) for doc in docs], KEYS_SCHEMA)
+            hashes = shingle_sets([document_text(d["texts"]) for d in docs], settings.dedup)
+            yield to_batch([dedup_keys(d, settings.dedup, h) for d, h in zip(docs, hashes)], KEYS_SCHEMA)

@@ -25,7 +25,7 @@ import numpy as np
 FAMILIES = ("multiply_add", "mersenne")
 MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 MAX_HASH_32 = np.uint64((1 << 32) - 1)
-CHUNK = 256  # shingles per block: 256 x 112 uint64 values fit in L2
+CHUNK = 512  # shingles per block: 512 x 112 uint64 values stay in L2
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -81,22 +81,24 @@ def _power_tables(size: int) -> tuple[np.ndarray, np.ndarray]:
     return _powers, _inverse_powers
 
 
+def _spans(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of the runs of word characters among code points."""
+    inside = np.zeros(points.size + 2, dtype=np.int8)
+    inside[1:-1] = _word_chars()[points]
+    edges = inside[1:] - inside[:-1]
+    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+
+
 def word_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(code points, word starts, word ends) of the lower-cased text; the words are exactly
     ``re.findall(r"\\w+", text.lower())``, found in numpy."""
     points = np.frombuffer(text.lower().encode("utf-32-le"), dtype=np.uint32)
-    inside = _word_chars()[points].view(np.int8)
-    edges = np.diff(inside, prepend=np.int8(0), append=np.int8(0))
-    return points, np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return (points, *_spans(points))
 
 
-def word_hashes(text: str) -> np.ndarray:
-    """A 64-bit hash per word of ``text`` (lower-cased, ``\\w+`` words), all in numpy: a
-    polynomial hash of the code points modulo 2^64 from prefix sums (word = difference of two
-    prefixes, shifted back by an inverse power), then murmur3's avalanche."""
-    points, starts, ends = word_spans(text)
-    if not starts.size:
-        return np.empty(0, dtype=np.uint64)
+def _hash_words(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A polynomial hash of each word's code points modulo 2^64, from prefix sums (a word is
+    the difference of two prefixes, shifted back by an inverse power), then avalanched."""
     powers, inverse = _power_tables(points.size + 1)
     with np.errstate(over="ignore"):
         prefix = np.zeros(points.size + 1, dtype=np.uint64)
@@ -104,6 +106,12 @@ def word_hashes(text: str) -> np.ndarray:
         h = (prefix[ends] - prefix[starts]) * inverse[starts]
         h += (ends - starts).astype(np.uint64)  # the length, so no word hashes like another plus zeros
     return _avalanche(h)
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """A 64-bit hash per word of ``text`` (lower-cased, ``\\w+`` words), all in numpy."""
+    points, starts, ends = word_spans(text)
+    return _hash_words(points, starts, ends) if starts.size else np.empty(0, dtype=np.uint64)
 
 
 def _avalanche(h: np.ndarray) -> np.ndarray:
@@ -118,25 +126,57 @@ def _avalanche(h: np.ndarray) -> np.ndarray:
 
 
 def shingle_hashes(text: str, n: int) -> np.ndarray:
-    """Distinct 64-bit hashes of the word n-grams of ``text``, computed in numpy: n consecutive
-    word hashes (``word_hashes``) combined with odd multipliers, then avalanched. No word or
-    shingle string is built."""
-    words = word_hashes(text)
-    if not words.size:
-        return words
-    width = min(n, words.size)
-    count = words.size - width + 1
+    """Distinct 64-bit hashes of the word n-grams of ``text`` (one shingle of all its words when
+    it has fewer than n): n consecutive word hashes combined with odd multipliers, avalanched.
+    No word or shingle string is built."""
+    return shingle_hashes_batch([text], n)[0]
+
+
+def shingle_hashes_batch(texts: list[str], n: int) -> list[np.ndarray]:
+    """``shingle_hashes`` of many texts in one numpy pass over their concatenation (the per-call
+    cost is paid once per batch, not per document); the same values as one text at a time."""
+    lowered = [t.lower() for t in texts]
+    points = np.frombuffer("\n".join(lowered).encode("utf-32-le"), dtype=np.uint32)  # \n: no word spans two
+    starts, ends = _spans(points)
+    empty = np.empty(0, dtype=np.uint64)
+    if not starts.size:
+        return [empty] * len(texts)
+    words = _hash_words(points, starts, ends)
+    lengths = np.fromiter(map(len, lowered), dtype=np.int64, count=len(lowered))
+    first_point = np.concatenate(([0], np.cumsum(lengths[:-1] + 1)))
+    owner = np.searchsorted(first_point, starts, side="right") - 1
+    counts = np.bincount(owner, minlength=len(texts))
+    first_word = np.concatenate(([0], np.cumsum(counts[:-1])))
+    count = words.size - n + 1
     with np.errstate(over="ignore"):
-        h = np.zeros(count, dtype=np.uint64)
-        for k in range(width):
-            h += words[k:k + count] * _MIX[k % len(_MIX)]
-    return _distinct(_avalanche(h))
+        if count > 0:
+            h = np.zeros(count, dtype=np.uint64)
+            for k in range(n):
+                h += words[k:k + count] * _MIX[k % len(_MIX)]
+            inside = owner[:count] == owner[n - 1:]  # shingles that do not cross into the next text
+            h, h_owner = _avalanche(h[inside]), owner[:count][inside]
+        else:
+            h, h_owner = empty, owner[:0]
+        bounds = np.searchsorted(h_owner, np.arange(len(texts) + 1))
+        result = []
+        for i, c in enumerate(counts.tolist()):
+            if c >= n:
+                result.append(_distinct(h[bounds[i]:bounds[i + 1]]))
+            elif c:  # fewer words than n: one shingle of them all
+                short = (words[first_word[i]:first_word[i] + c] * _MIX[np.arange(c) % len(_MIX)]).sum(dtype=np.uint64)
+                result.append(_avalanche(np.array([short], dtype=np.uint64)))
+            else:
+                result.append(empty)
+    return result
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values (3x faster than np.unique on these sizes)."""
     values = np.sort(values)
-    return values[np.r_[True, values[1:] != values[:-1]]] if values.size else values
+    keep = np.empty(values.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 @lru_cache(maxsize=8)

@@ -53,7 +53,7 @@ def remove_content(doc: dict[str, Any], drop_paragraphs: set[int], drop_images: 
                 metas.append(meta)
         elif text:
             paragraphs = text.split(PARAGRAPH_SEPARATOR)
-            kept = [p for p in paragraphs if paragraph_hash(p) not in drop_paragraphs] if drop_paragraphs else paragraphs
+            kept = [p for p in paragraphs if not drop_paragraphs or paragraph_hash(p) not in drop_paragraphs]
             removed_paragraphs += len(paragraphs) - len(kept)
             if not kept:
                 continue

@@ -150,3 +150,16 @@ def test_numpy_words_are_the_regex_words():
     assert words[0] == words[2] and words[1] == words[3] and len(set(words.tolist())) == 3
     assert mh.word_hashes("ab")[0] != mh.word_hashes("ba")[0] and mh.word_hashes("a")[0] != mh.word_hashes("a_")[0]
     assert mh.word_hashes("  ...  ").size == 0
+
+
+def test_batched_shingle_hashes_equal_one_text_at_a_time():
+    from udfs.dedup_signatures import _groups
+
+    texts = ["", "one", "two words", "İstanbul’s café—naïve 東京タワー and more words here", "...",
+             (SHARED / "neardup" / "cs336_mit_license_fuzzy_dups" / "pytorch_license.txt").read_text(), "a b c d e"]
+    batch = mh.shingle_hashes_batch(texts, 5)
+    assert [len(h) for h in batch[:3]] == [0, 1, 1] and len(batch[5]) > 100
+    for text, hashes in zip(texts, batch):
+        alone = mh.shingle_hashes(text, 5)
+        assert np.array_equal(hashes, alone) and len(alone) == len(set(mh.shingles(text, 5)))
+    assert [len(g) for g in _groups(["ab", "cd", "ef"], max_chars=4)] == [2, 1]
