@@ -106,7 +106,7 @@ class ExtractSettings:
 @dataclass(frozen=True)
 class DedupSettings:
     near_threshold: float = setting("Jaccard similarity at or above which documents are near-duplicates", low=0, high=1)
-    ngram: int = setting("words per shingle", low=1)
+    ngram: int = setting("words per shingle", low=1, high=8)
     bands: int = setting("LSH bands", low=1)
     rows: int = setting("MinHash values per band", low=1)
     hash_bits: int = setting("shingle hash width", choices=(32, 64))

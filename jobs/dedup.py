@@ -28,6 +28,7 @@ from schemas.docs_dedup import DOCS_DEDUP
 from schemas.duplicates import DUPLICATES
 from schemas.rejects import REJECTS
 from schemas.table import spark_schema
+from udfs import storage
 from udfs.dedup_signatures import DOC_COLUMNS, KEYS_SCHEMA, keys_batches, minhash_params
 from udfs.repeated_content import INPUT_COLUMNS, STAGE, cleanup_batches
 
@@ -142,21 +143,36 @@ def repeated_paragraphs(survivors, settings):
     return per_doc, repeated
 
 
-def earlier_runs(spark, ctx: RunContext, keys):
-    """Index entries of earlier runs comparable with this run's keys, as GROUP_COLUMNS rows:
-    not this run's own partition (a rerun replaces it), not the documents being deduplicated
-    now (a page processed again is not its own copy), same MinHash parameters."""
+def earlier_runs(spark, ctx: RunContext, keys, sources: list[str]):
+    """Index entries of earlier runs as GROUP_COLUMNS rows: not those of the input files being
+    processed now (a rerun replaces them), nor the documents themselves. Entries made with other
+    MinHash parameters still count for URL, exact and image-set dedup, not for near-duplicates."""
     from pyspark.sql import functions as F
 
     settings = ctx.config.dedup
     if not settings.use_index:
         return None
     index = read_table(spark, DEDUP_INDEX, ctx, path=settings.index or None)
-    index = (index.where((F.col("run_date") != ctx.run_date) & (F.col("minhash_params") == minhash_params(settings)))
-             .join(keys.select("doc_id"), "doc_id", "left_anti"))
+    index = index.where(~F.col("source_file").isin(sources)).join(keys.select("doc_id"), "doc_id", "left_anti")
+    comparable = F.col("minhash_params") == minhash_params(settings)
     return index.select("doc_id", F.lit(True).alias("indexed"), "fetch_time", "norm_url", "content_hash",
-                        "image_set_hash", "band_keys", "signature", F.lit(None).cast("array<bigint>")
-                        .alias("shingle_hashes"))
+                        "image_set_hash", F.when(comparable, F.col("band_keys")).alias("band_keys"),
+                        F.when(comparable, F.col("signature")).alias("signature"),
+                        F.lit(None).cast("array<bigint>").alias("shingle_hashes"))
+
+
+def write_index(spark, ctx: RunContext, keys, kept, sources: list[str]) -> None:
+    """The kept documents' keys into ``dedup_index``, replacing every entry of the input files
+    processed now (also of files that now keep no document)."""
+    from pyspark.sql import functions as F
+
+    path = ctx.config.dedup.index or ctx.path(DEDUP_INDEX.name)
+    for source in sources:
+        storage.delete_tree(f"{path}/source_file={source}", ctx.config.storage)
+    entries = keys.join(kept.select("doc_id"), "doc_id", "left_semi").select(
+        *[c for c in DEDUP_INDEX.names if c not in ("minhash_params", "run_date")],
+        F.lit(minhash_params(ctx.config.dedup)).alias("minhash_params"), F.lit(ctx.run_date).alias("run_date"))
+    write_table(entries, DEDUP_INDEX, ctx, path=path)
 
 
 def find_duplicates(spark, keys, index, settings):
@@ -198,7 +214,9 @@ def run(spark, ctx: RunContext) -> dict:
             .withColumn("indexed", F.lit(False))
             .persist(StorageLevel.DISK_ONLY))  # on disk: executors keep their memory for the joins
     try:
-        index = earlier_runs(spark, ctx, keys)
+        sources = sorted(r["source_file"] for r in keys.select("source_file").distinct().collect())  # input files
+        index = earlier_runs(spark, ctx, keys, sources)
+        compared = index.count() if index is not None else 0
         duplicates, rounds, cached = find_duplicates(spark, keys, index, settings)
         write_table(duplicates, DUPLICATES, ctx)
         for group in cached:
@@ -225,12 +243,10 @@ def run(spark, ctx: RunContext) -> dict:
             rows.unpersist()
         kept = read_table(spark, DOCS_DEDUP, ctx)
         if settings.use_index:
-            entries = keys.join(kept.select("doc_id"), "doc_id", "left_semi").select(
-                *[c for c in DEDUP_INDEX.names if c not in ("minhash_params", "run_date")],
-                F.lit(minhash_params(settings)).alias("minhash_params"), F.lit(ctx.run_date).alias("run_date"))
-            write_table(entries, DEDUP_INDEX, ctx, partition={"run_date": ctx.run_date}, path=settings.index or None)
+            write_index(spark, ctx, keys, kept, sources)
         input_rows = keys.count()
-        extra = _extra_stats(written, kept, frequent, repeated, index)
+        extra = _extra_stats(written, kept, frequent, repeated)
+        extra.update(index_entries_compared=compared, key_errors=keys.where(F.col("key_error").isNotNull()).count())
     finally:
         keys.unpersist()
     rejected = rejected_by_reason(spark, ctx, STAGE)
@@ -240,7 +256,7 @@ def run(spark, ctx: RunContext) -> dict:
                        near_threshold=settings.near_threshold, run_date=ctx.run_date, **extra)
 
 
-def _extra_stats(duplicates, kept, frequent, repeated, index) -> dict:
+def _extra_stats(duplicates, kept, frequent, repeated) -> dict:
     from pyspark.sql import functions as F
 
     totals = kept.agg(F.count("*").alias("n"), F.sum("paragraphs_removed").alias("p"),
@@ -250,7 +266,6 @@ def _extra_stats(duplicates, kept, frequent, repeated, index) -> dict:
         "output_rows": totals["n"],
         "duplicates": {kind: by_kind.get(kind, 0) for kind in REASONS},
         "duplicates_of_earlier_runs": duplicates.where("against_index").count(),
-        "index_entries_compared": index.count() if index is not None else 0,
         "frequent_image_urls": frequent.count(),
         "repeated_paragraphs": repeated.count(),
         "paragraphs_removed": int(totals["p"] or 0),

@@ -1,5 +1,6 @@
 """``dedup_index``: the dedup keys of every document a run kept, so later runs treat copies of
-them as duplicates (incremental dedup). Partitioned by the run's date."""
+them as duplicates (incremental dedup). Partitioned by input file: processing a file again
+replaces exactly that file's entries, whatever the date."""
 import pyarrow as pa
 
 from schemas.table import Column, Table
@@ -19,7 +20,9 @@ DEDUP_INDEX = Table(
                "candidates by estimated Jaccard", dictionary=False),
         Column("minhash_params", pa.string(), "ngram, bands x rows, hash bits and seed the keys were made with; "
                "entries made with other parameters are not compared", False),
-        Column("run_date", pa.string(), "date of the run that kept the document (partition column)", False),
+        Column("run_date", pa.string(), "run.date of the run that kept the document", False),
+        Column("source_file", pa.string(), "input WARC file's name and a hash of its path (partition column)",
+               False),
     ),
-    partition_by=("run_date",),
+    partition_by=("source_file",),
 )

@@ -4,6 +4,7 @@ pairs), registered domain and paragraph hashes (for per-domain paragraph dedup).
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Iterator
 
 import numpy as np
@@ -21,6 +22,8 @@ KEYS_SCHEMA = pa.schema([
     pa.field("fetch_time", pa.timestamp("us", tz="UTC")),
     pa.field("warc_filename", pa.string()),
     pa.field("warc_record_offset", pa.int64()),
+    pa.field("source_file", pa.string()),
+    pa.field("key_error", pa.string()),
     pa.field("domain", pa.string()),
     pa.field("norm_url", pa.string()),
     pa.field("content_hash", pa.string()),
@@ -45,6 +48,15 @@ def image_set_hash(images: list[str | None] | None, min_images: int = 1) -> str 
     than ``min_images``)."""
     distinct = sorted({i for i in images or [] if i})
     return _digest("\n".join(distinct)) if distinct and len(distinct) >= min_images else None
+
+
+def source_file(warc_filename: str | None) -> str:
+    """The input file a document came from, as a dedup_index partition value: the file's name
+    and a short hash of its full path (a rerun of the file replaces exactly its entries)."""
+    if not warc_filename:
+        return "unknown"
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", warc_filename.rstrip("/").rsplit("/", 1)[-1])[:150]
+    return f"{name}~{hashlib.blake2b(warc_filename.encode(), digest_size=4).hexdigest()}"
 
 
 def minhash_params(settings) -> str:
@@ -87,10 +99,8 @@ def dedup_keys(doc: dict, settings, hashes: np.ndarray | None = None) -> dict:
                        settings.permutations)
     dropped = set(doc.get("drop_images") or ())
     images = [i for i in doc["images"] or [] if i not in dropped]
-    source = doc.get("general_metadata") or {}
     return {
-        "doc_id": doc["doc_id"], "url": doc["url"], "fetch_time": doc["fetch_time"],
-        "warc_filename": source.get("warc_filename"), "warc_record_offset": source.get("warc_record_offset"),
+        **_identity(doc),
         "domain": url_domain(doc["url"] or ""),
         "norm_url": normalize_url(doc["url"] or ""),
         "content_hash": _digest(normalized) if normalized else None,
@@ -102,10 +112,30 @@ def dedup_keys(doc: dict, settings, hashes: np.ndarray | None = None) -> dict:
     }
 
 
+def _identity(doc: dict) -> dict:
+    source = doc.get("general_metadata") or {}
+    return {"doc_id": doc["doc_id"], "url": doc["url"], "fetch_time": doc["fetch_time"],
+            "warc_filename": source.get("warc_filename"), "warc_record_offset": source.get("warc_record_offset"),
+            "source_file": source_file(source.get("warc_filename"))}
+
+
+def _guarded_keys(doc: dict, settings, hashes: np.ndarray | None) -> dict:
+    """The document's keys; on an unexpected error, no keys (it is then nobody's duplicate) and
+    the error in ``key_error``, so one bad document does not fail the task."""
+    try:
+        return dedup_keys(doc, settings, hashes)
+    except Exception as exc:  # noqa: BLE001
+        return {**_identity(doc), "band_keys": [], "shingle_hashes": [], "paragraph_hashes": [],
+                "key_error": f"{type(exc).__name__}: {exc}"[:500]}
+
+
 def keys_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: docs in, KEYS_SCHEMA rows out."""
     for batch in batches:
         docs = batch.to_pylist()
         if docs:
-            hashes = shingle_sets([document_text(d["texts"]) for d in docs], settings.dedup)
-            yield to_batch([dedup_keys(d, settings.dedup, h) for d, h in zip(docs, hashes)], KEYS_SCHEMA)
+            try:
+                hashes = shingle_sets([document_text(d["texts"]) for d in docs], settings.dedup)
+            except Exception:  # noqa: BLE001 -- one document at a time then, to find the bad one
+                hashes = [None] * len(docs)
+            yield to_batch([_guarded_keys(d, settings.dedup, h) for d, h in zip(docs, hashes)], KEYS_SCHEMA)

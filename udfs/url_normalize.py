@@ -28,6 +28,8 @@ def normalize_url(url: str) -> str | None:
         port = parts.port
     except ValueError:
         return None
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literal
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = parts.path or "/"
     if len(path) > 1:
@@ -35,9 +37,12 @@ def normalize_url(url: str) -> str | None:
     rebuilt = urlunsplit(("http", netloc, path, parts.query, ""))
     names = [p.split("=", 1)[0] for p in parts.query.split("&") if p]
     tracking = [n for n in names if TRACKING.match(n)]
-    if tracking:
-        rebuilt = url_query_cleaner(rebuilt, tracking, remove=True, keep_fragments=False)
-    return canonicalize_url(rebuilt, keep_fragments=False)
+    try:
+        if tracking:
+            rebuilt = url_query_cleaner(rebuilt, tracking, remove=True, keep_fragments=False)
+        return canonicalize_url(rebuilt, keep_fragments=False)
+    except ValueError:
+        return None
 
 
 @lru_cache(maxsize=1)

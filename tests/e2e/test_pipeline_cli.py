@@ -30,7 +30,7 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     assert dedup["input_rows"] == dedup["output_rows"] + sum(dedup["rejected"].values())
     assert dedup["rejected"].get("dup_url", 0) >= 1  # the bundled crawls hold the same page twice
     assert f"table docs_dedup   {out}/docs_dedup" in proc.stdout
-    assert list((out / "dedup_index").glob("run_date=*/*.parquet"))
+    assert list((out / "dedup_index").glob("source_file=*/*.parquet"))
     for stage in ("images", "clip", "mmc4", "curate", "report"):
         assert f"stage {stage} is not implemented yet: skipped" in proc.stderr
     stats = json.loads((out / "_stats" / "ingest.json").read_text())

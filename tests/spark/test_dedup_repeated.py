@@ -30,13 +30,14 @@ def text(seed: int, n: int = 60) -> str:
     return " ".join(rng.choice(WORDS) + str(rng.randrange(1000)) for _ in range(n))
 
 
-def doc(doc_id: str, url: str, blocks: list[tuple[str, str]], when: dt.datetime = WHEN) -> dict:
+def doc(doc_id: str, url: str, blocks: list[tuple[str, str]], when: dt.datetime = WHEN,
+        warc: str = "s3://bucket/night.warc.gz") -> dict:
     """A kept docs row from (kind, value) blocks in page order, kind 'text' or 'image'."""
     return {"doc_id": doc_id, "url": url, "fetch_time": when, "keep": True, "drop_reasons": [],
             "texts": [v if k == "text" else None for k, v in blocks],
             "images": [v if k == "image" else None for k, v in blocks],
             "image_meta": [{"src": v} if k == "image" else None for k, v in blocks],
-            "general_metadata": {"url": url, "warc_filename": "night.warc.gz", "warc_record_offset": 100,
+            "general_metadata": {"url": url, "warc_filename": warc, "warc_record_offset": 100,
                                  "warc_record_length": 10}}
 
 
@@ -86,7 +87,7 @@ def test_documents_left_empty_are_rejected_and_counts_reconcile(repeated):
     rejects = {r["key"]: r for r in read_table(spark, REJECTS, ctx).where("stage = 'dedup'").collect()}
     assert rejects["n13"]["reason"] == "no_text_after_paragraph_dedup"
     assert rejects["n14"]["reason"] == "no_images_after_image_dedup"
-    assert rejects["n13"]["warc_filename"] == "night.warc.gz"
+    assert rejects["n13"]["warc_filename"] == "s3://bucket/night.warc.gz"
     assert stats["input_rows"] == 15 and stats["output_rows"] == 13 and stats["balanced"]
 
 
@@ -101,23 +102,25 @@ def test_text_only_runs_keep_documents_whose_images_were_all_frequent(spark, tes
     assert n14["images"] == [None] and n14["n_images"] == 0
 
 
-def night(settings, date: str):
-    return dataclasses.replace(settings, run=dataclasses.replace(settings.run, date=date))
+def night(settings, date: str, **dedup_settings):
+    return dataclasses.replace(settings, run=dataclasses.replace(settings.run, date=date),
+                               dedup=dataclasses.replace(settings.dedup, **dedup_settings))
 
 
 def test_a_night_deduplicates_against_the_nights_before(spark, test_settings, tmp_path):
     ctx1 = RunContext(run_dir=str(tmp_path), config=night(test_settings, "2024-05-01"))
-    first = [doc("p1", "http://site.example/a", [("text", text(1, 300)), own("p1")]),
-             doc("p2", "http://site.example/b", [("text", text(2, 300)), own("p2")])]
+    first = [doc("p1", "http://site.example/a", [("text", text(1, 300)), own("p1")], warc="a/night1.warc.gz"),
+             doc("p2", "http://site.example/b", [("text", text(2, 300)), own("p2")], warc="a/night1.warc.gz")]
     write_table(spark.createDataFrame(first, DOCS.spark()), DOCS, ctx1)
     assert dedup.run(spark, ctx1)["output_rows"] == 2
 
     near = text(2, 300).split()
     near[20:23] = ["slightly", "edited", "copy"]
     later = WHEN + dt.timedelta(days=1)
-    second = [doc("q1", "https://site.example/a/", [("text", text(3, 300)), own("q1")], later),  # same URL, newer
-              doc("q2", "http://site.example/b-mirror", [("text", " ".join(near)), own("q2")], later),
-              doc("q3", "http://site.example/c", [("text", text(4, 300)), own("q3")], later)]
+    second = [doc(f"q{i}", url, [("text", body), own(f"q{i}")], later, warc="a/night2.warc.gz")
+              for i, url, body in ((1, "https://site.example/a/", text(3, 300)),  # same URL, newer
+                                   (2, "http://site.example/b-mirror", " ".join(near)),
+                                   (3, "http://site.example/c", text(4, 300)))]
     ctx2 = RunContext(run_dir=str(tmp_path), config=night(test_settings, "2024-05-02"))
     write_table(spark.createDataFrame(second, DOCS.spark()), DOCS, ctx2)
     stats = dedup.run(spark, ctx2)
@@ -126,8 +129,13 @@ def test_a_night_deduplicates_against_the_nights_before(spark, test_settings, tm
     assert found == {("q1", "url", "p1", True), ("q2", "near", "p2", True)}
     assert stats["duplicates_of_earlier_runs"] == 2 and stats["index_entries_compared"] == 2
 
-    dedup.run(spark, ctx2)  # the same night again: same result, the night's index entries replaced
-    assert {(r["doc_id"], r["kind"]) for r in read_table(spark, DUPLICATES, ctx2).collect()} == {
+    rerun = RunContext(run_dir=str(tmp_path), config=night(test_settings, "2024-05-09"))
+    dedup.run(spark, rerun)  # night 2 again, a week later: same result, its entries replaced, not added
+    assert {(r["doc_id"], r["kind"]) for r in read_table(spark, DUPLICATES, rerun).collect()} == {
         ("q1", "url"), ("q2", "near")}
-    index = sorted((r["run_date"], r["doc_id"]) for r in read_table(spark, DEDUP_INDEX, ctx2).collect())
-    assert index == [("2024-05-01", "p1"), ("2024-05-01", "p2"), ("2024-05-02", "q3")]
+    index = sorted((r["doc_id"], r["run_date"]) for r in read_table(spark, DEDUP_INDEX, rerun).collect())
+    assert index == [("p1", "2024-05-01"), ("p2", "2024-05-01"), ("q3", "2024-05-09")]
+
+    other = RunContext(run_dir=str(tmp_path), config=night(test_settings, "2024-05-09", permutations="mersenne"))
+    dedup.run(spark, other)  # other MinHash parameters: URL and content still compared, signatures not
+    assert {(r["doc_id"], r["kind"]) for r in read_table(spark, DUPLICATES, other).collect()} == {("q1", "url")}

@@ -26,6 +26,8 @@ def test_different_urls_stay_different_and_non_http_is_none():
     assert normalize_url("http://example.com/a?id=3") != normalize_url("http://example.com/a?id=4")
     assert normalize_url("http://example.com/A") != normalize_url("http://example.com/a")  # paths are case-sensitive
     assert normalize_url("ftp://example.com/x") is None and normalize_url("not a url") is None
+    assert normalize_url("http://[2001:DB8::1]:8080/x/") == "http://[2001:db8::1]:8080/x"  # IPv6 literal
+    assert normalize_url("https://[::1]:443/a") == normalize_url("http://[::1]/a")
 
 
 def test_registered_domains_from_the_public_suffix_list():
@@ -163,3 +165,15 @@ def test_batched_shingle_hashes_equal_one_text_at_a_time():
         alone = mh.shingle_hashes(text, 5)
         assert np.array_equal(hashes, alone) and len(alone) == len(set(mh.shingles(text, 5)))
     assert [len(g) for g in _groups(["ab", "cd", "ef"], max_chars=4)] == [2, 1]
+
+
+def test_a_document_whose_keys_fail_gets_none_and_says_why():
+    from jobs.config import load_config
+    from udfs.dedup_signatures import _guarded_keys, source_file
+
+    doc = {"doc_id": "d", "url": "http://x.example/", "fetch_time": None, "texts": [b"not text"], "images": [],
+           "general_metadata": {"warc_filename": "s3://cc/crawl-data/CC-MAIN-2024-10/x.warc.gz"}}
+    keys = _guarded_keys(doc, load_config().dedup, None)
+    assert keys["key_error"].startswith("TypeError") and keys["band_keys"] == [] and "norm_url" not in keys
+    assert keys["source_file"].startswith("x.warc.gz~") and source_file(None) == "unknown"
+    assert source_file("a/b c:d.warc") != source_file("z/b c:d.warc") and ":" not in source_file("a/b c:d.warc")
