@@ -16,6 +16,8 @@ BASE = [
     "w3lib==2.5.0",  # URL canonicalisation (dedup)
     "publicsuffixlist==1.1.2.20261023",  # registered domains; the list ships with the package
     "xxhash==4.1.0",  # 64-bit shingle hashes (MinHash)
+    "pillow==12.3.0",  # image decoding (images stage)
+    "urllib3==2.8.0",  # image downloads: streaming, connections to checked addresses
 ]
 
 setup(

@@ -124,9 +124,40 @@ class DedupSettings:
 
 
 @dataclass(frozen=True)
+class ObelicsImageSizes:
+    min_side: int = setting("smallest side", low=0)
+    max_side: int = setting("largest side", low=1)
+    min_aspect: float = setting("smallest width/height", low=0)
+    max_aspect: float = setting("largest width/height", low=0)
+
+
+@dataclass(frozen=True)
+class DatacompImageSizes:
+    min_side: int = setting("smallest side", low=0)
+    max_aspect: float = setting("largest long/short side ratio", low=1)
+
+
+@dataclass(frozen=True)
 class ImagesSettings:
     allowlist: list[str] = setting("hosts or CIDRs exempt from the private-address block")
     source: str = setting("where images come from", choices=("archive_then_web", "archive_only", "web_only"))
+    threads: int = setting("download threads per task", low=1, high=1024)
+    timeout_seconds: float = setting("per-request timeout, also for the whole body", low=0.1)
+    retries: int = setting("retries on 429, 5xx and connection errors", low=0, high=10)
+    backoff_seconds: float = setting("first retry wait, doubled each retry", low=0)
+    max_retry_after_seconds: float = setting("longest Retry-After honoured", low=0)
+    max_bytes: int = setting("largest body downloaded", low=1)
+    max_redirects: int = setting("redirects followed", low=0, high=20)
+    user_agent: str = setting("User-Agent header")
+    respect_noai: bool = setting("honour X-Robots-Tag noai/noimageai")
+    max_pixels: int = setting("decompression-bomb limit in pixels", low=1)
+    thumbnail_side: int = setting("longest side of the stored copy", low=16)
+    thumbnail_format: str = setting("format of the stored copy", choices=("jpeg", "webp"))
+    thumbnail_quality: int = setting("quality of the stored copy", low=1, high=100)
+    urls_per_task: int = setting("distinct URLs per Spark task", low=1)
+    rewrite_prefixes: dict[str, str] = setting("URL prefix -> replacement applied before fetching")
+    obelics: ObelicsImageSizes = setting("OBELICS image size rules (tags)")
+    datacomp: DatacompImageSizes = setting("DataComp image size rules (tags)")
 
 
 @dataclass(frozen=True)
@@ -175,7 +206,7 @@ class Config:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
-FREE_FORM = {"spark.conf"}  # mappings whose keys are not settings of weft's own
+FREE_FORM = {"spark.conf", "images.rewrite_prefixes"}  # mappings whose keys are not settings of weft's own
 
 
 def load_config(config_files: typing.Sequence[str | Path] = (), overrides: typing.Sequence[str] = ()) -> Config:

@@ -20,6 +20,7 @@ IMPLEMENTED = {
     "ingest": ("jobs.ingest", ("pages", "rejects", "warc_files")),
     "extract": ("jobs.extract", ("docs", "alt_pairs")),
     "dedup": ("jobs.dedup", ("docs_dedup", "duplicates")),
+    "images": ("jobs.images", ("images",)),
 }
 
 

@@ -1,0 +1,83 @@
+"""The images stage's task: distinct URLs in, one ``images`` row per URL out (plus a
+``rejects`` row for each failure), downloads and decodes on a thread pool per task."""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from typing import Any, Iterator
+
+import pyarrow as pa
+
+from schemas.image_rows import IMAGE_ROWS
+from udfs.arrow_rows import reject_row, to_batch
+from udfs.image_decode import configure_pillow, decode
+from udfs.image_fetch import fetch
+
+STAGE = "images"
+OUTPUT_ROWS = 256  # rows per Arrow batch returned to Spark (image_bytes make rows large)
+
+
+def rewrite(url: str, prefixes: dict[str, str]) -> str:
+    """``url`` with the longest matching prefix replaced (mirrors, local test servers)."""
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if url.startswith(prefix):
+            return prefixes[prefix] + url[len(prefix):]
+    return url
+
+
+def image_row(url: str, settings, pools: dict) -> dict[str, Any]:
+    """The images row for one URL (``settings``: ImagesSettings); never raises."""
+    started = time.perf_counter()
+    try:
+        fetched = fetch(rewrite(url, settings.rewrite_prefixes), settings, pools)
+        row: dict[str, Any] = {"status": fetched.status, "http_status": fetched.http_status,
+                               "final_url": fetched.final_url, "attempts": fetched.attempts, "detail": fetched.detail,
+                               "content_type": fetched.content_type}
+        if fetched.status == "ok":
+            row.update(decode(fetched.body, fetched.content_type, settings))
+    except Exception as exc:  # noqa: BLE001 -- a bug on one URL must not fail the task
+        row = {"status": "internal_error", "detail": f"{type(exc).__name__}: {exc}"[:300]}
+    return {**row, "row_kind": "image", "image_url": url, "fetch_seconds": time.perf_counter() - started}
+
+
+def _rows(row: dict[str, Any]) -> list[dict[str, Any]]:
+    if row["status"] == "ok":
+        return [row]
+    return [row, reject_row(STAGE, row["status"], row.get("detail") or row["status"], row["image_url"], None, None)]
+
+
+def images_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+    """mapInArrow adapter: ``image_url`` rows in, IMAGE_ROWS out. Up to ``images.threads``
+    downloads run at once, fed continuously from the task's URLs (no wait at batch ends)."""
+    images = settings.images
+    configure_pillow(images.max_pixels)
+    schema = IMAGE_ROWS.arrow()
+    local = threading.local()
+    all_pools: list[dict] = []
+
+    def work(url: str) -> dict[str, Any]:
+        if not hasattr(local, "pools"):
+            local.pools = {}  # connection pools per thread: keep-alive per host, no sharing
+            all_pools.append(local.pools)
+        return image_row(url, images, local.pools)
+
+    urls = (url for batch in batches for url in batch.column("image_url").to_pylist())
+    done: list[dict[str, Any]] = []
+    with ThreadPoolExecutor(max_workers=images.threads, thread_name_prefix="weft-image") as pool:
+        running = set()
+        for url in urls:
+            running.add(pool.submit(work, url))
+            if len(running) >= 2 * images.threads:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                done.extend(r for f in finished for r in _rows(f.result()))
+            if len(done) >= OUTPUT_ROWS:
+                yield to_batch(done, schema)
+                done = []
+        for future in running:
+            done.extend(_rows(future.result()))
+    for pools in all_pools:
+        for connection_pool in pools.values():
+            connection_pool.close()
+    if done:
+        yield to_batch(done, schema)

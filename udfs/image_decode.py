@@ -1,0 +1,111 @@
+"""Decoding one downloaded image with Pillow: checks, normalised thumbnail, hashes, size tags.
+
+The pixel count is checked from the header before any pixel is decoded (decompression bombs:
+``too_many_pixels``); the file is verified, then decoded: EXIF orientation applied, the first
+frame of an animation taken, palette/CMYK/alpha converted to RGB (transparency over white). The
+original ``width``/``height``/``format`` are recorded; ``image_bytes`` is a copy whose longest
+side is at most ``thumbnail_side``. ``sha256`` is of the original bytes; ``phash`` is the
+64-bit DCT perceptual hash (Zauner 2010, as the ``imagehash`` package computes it) in numpy.
+Size rules of OBELICS and DataComp are tags here; the curate stage decides.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+NOT_IMAGE_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
+
+
+def size_tags(width: int, height: int, images_settings) -> dict[str, Any]:
+    """OBELICS and DataComp size rules as booleans, and the first failing reason of each."""
+    side, aspect = min(width, height), width / height if height else float("inf")
+    obelics = images_settings.obelics
+    datacomp = images_settings.datacomp
+    obelics_reason = ("too_small" if side < obelics.min_side else "too_large" if max(width, height) > obelics.max_side
+                      else "aspect" if not obelics.min_aspect <= aspect <= obelics.max_aspect else None)
+    datacomp_reason = ("too_small" if side < datacomp.min_side
+                       else "aspect" if max(aspect, 1 / aspect if aspect else float("inf")) > datacomp.max_aspect
+                       else None)
+    return {"obelics_ok": obelics_reason is None, "obelics_reason": obelics_reason,
+            "datacomp_ok": datacomp_reason is None, "datacomp_reason": datacomp_reason}
+
+
+@lru_cache(maxsize=4)
+def _dct_matrix(n: int) -> np.ndarray:
+    """The orthonormal DCT-II matrix (rows: frequencies), as scipy.fft.dct(norm="ortho")."""
+    k = np.arange(n)[:, None]
+    matrix = np.cos(np.pi * (2 * np.arange(n)[None, :] + 1) * k / (2 * n)) * np.sqrt(2 / n)
+    matrix[0] /= np.sqrt(2)
+    return matrix
+
+
+def phash(image: Image.Image, hash_size: int = 8, factor: int = 4) -> int:
+    """64-bit perceptual hash: grey 32x32 (Lanczos), 2-D DCT, the 8x8 lowest frequencies
+    compared with their median; bit i (row-major) set when above. Signed for Spark's bigint."""
+    side = hash_size * factor
+    pixels = np.asarray(image.convert("L").resize((side, side), Image.Resampling.LANCZOS), dtype=np.float64)
+    dct = _dct_matrix(side)
+    low = (dct @ pixels @ dct.T)[:hash_size, :hash_size]
+    bits = (low > np.median(low)).ravel()
+    value = int("".join("1" if b else "0" for b in bits), 2)
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB") if image.mode != "RGB" else image
+
+
+def decode(body: bytes, content_type: str | None, settings) -> dict[str, Any]:
+    """The images row fields for a downloaded body (``settings``: ImagesSettings): ``status``
+    ``ok`` with sizes, hashes and ``image_bytes``, or a failure reason and ``detail``."""
+    row: dict[str, Any] = {"sha256": hashlib.sha256(body).hexdigest(), "byte_size": len(body),
+                           "content_type": content_type}
+    if not body:
+        return {**row, "status": "empty_body", "detail": "zero bytes"}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(body)) as probe:
+                width, height = probe.size
+                row.update(width=width, height=height, format=probe.format,
+                           n_frames=getattr(probe, "n_frames", 1))
+                if width * height > settings.max_pixels:
+                    return {**row, "status": "too_many_pixels", "detail": f"{width}x{height} > {settings.max_pixels}"}
+                probe.verify()
+            with Image.open(io.BytesIO(body)) as image:
+                image.seek(0)  # first frame of an animation
+                image.load()
+                upright = ImageOps.exif_transpose(image)
+                rgb = _to_rgb(upright)
+    except (UnidentifiedImageError,) as exc:
+        typed = (content_type or "").split(";")[0].strip().lower()
+        reason = "not_an_image" if not typed.startswith("image/") else "decode_error"
+        return {**row, "status": reason, "detail": f"{typed or 'no Content-Type'}: {exc}"[:300]}
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        return {**row, "status": "too_many_pixels", "detail": str(exc)[:300]}
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:  # truncated, broken streams
+        return {**row, "status": "decode_error", "detail": f"{type(exc).__name__}: {exc}"[:300]}
+    thumbnail = rgb.copy()
+    thumbnail.thumbnail((settings.thumbnail_side, settings.thumbnail_side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    thumbnail.save(out, format=settings.thumbnail_format.upper(), quality=settings.thumbnail_quality)
+    return {**row, "status": "ok", "oriented_width": rgb.width, "oriented_height": rgb.height,
+            "phash": phash(rgb), "image_bytes": out.getvalue(), "image_width": thumbnail.width,
+            "image_height": thumbnail.height, **size_tags(rgb.width, rgb.height, settings)}
+
+
+def configure_pillow(max_pixels: int) -> None:
+    """Pillow's own bomb limit, per worker (above it ``decode`` turns Pillow's warning into a
+    ``too_many_pixels`` status; at twice it Pillow itself refuses to open the file)."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
