@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import QUIRKY_DIR, REPO, WARC_DIR
+from tests.image_server import ImageServer
 
 pytestmark = pytest.mark.e2e
 FAST = ["--set", "spark.ui=false", "--set", "spark.master=local[2]"]
@@ -19,9 +20,16 @@ def weft(*args: str, module: str = "jobs.pipeline") -> subprocess.CompletedProce
                           timeout=600, env={**os.environ, "PYSPARK_PYTHON": sys.executable})
 
 
+def local_images(server) -> list[str]:
+    """Settings that send every image download to the local server's copy of the archived images."""
+    mirror = json.dumps({"http://": f"{server.base}/mirror/http/", "https://": f"{server.base}/mirror/https/"})
+    return ["--set", "images.allowlist=[127.0.0.1]", "--set", f"images.rewrite_prefixes={mirror}"]
+
+
 def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     out = tmp_path / "run"
-    proc = weft("--input", str(WARC_DIR), "--output", str(out), *FAST)
+    with ImageServer() as server:  # no test reaches the internet: images come from the local mirror
+        proc = weft("--input", str(WARC_DIR), "--output", str(out), *FAST, *local_images(server))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"table pages        {out}/pages" in proc.stdout
     assert "ingest   11 files" in proc.stdout
@@ -31,7 +39,10 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     assert dedup["rejected"].get("dup_url", 0) >= 1  # the bundled crawls hold the same page twice
     assert f"table docs_dedup   {out}/docs_dedup" in proc.stdout
     assert list((out / "dedup_index").glob("source_file=*/*.parquet"))
-    for stage in ("images", "clip", "mmc4", "curate", "report"):
+    images = json.loads((out / "_stats" / "images.json").read_text())
+    assert images["balanced"] and images["status"].get("ok", 0) >= 3  # archived in the bundled WARCs (4 today)
+    assert set(images["status"]) <= {"ok", "http_404", "decode_error", "not_an_image", "too_many_pixels"}
+    for stage in ("clip", "mmc4", "curate", "report"):
         assert f"stage {stage} is not implemented yet: skipped" in proc.stderr
     stats = json.loads((out / "_stats" / "ingest.json").read_text())
     # every HTML response of the non-quirky files (counted independently in tests/unit/test_page_records.py)
