@@ -4,8 +4,9 @@ The pixel count is checked from the header before any pixel is decoded (decompre
 ``too_many_pixels``); the file is verified, then decoded: EXIF orientation applied, the first
 frame of an animation taken, palette/CMYK/alpha converted to RGB (transparency over white). The
 original ``width``/``height``/``format`` are recorded; ``image_bytes`` is a copy whose longest
-side is at most ``thumbnail_side``. ``sha256`` is of the original bytes; ``phash`` is the
-64-bit DCT perceptual hash (Zauner 2010, as the ``imagehash`` package computes it) in numpy.
+side is at most ``thumbnail_side`` (JPEGs are decoded at a reduced DCT scale when that is
+enough). ``sha256`` is of the original bytes; ``phash`` is the 64-bit DCT perceptual hash
+(Zauner 2010, as the ``imagehash`` package computes it) of that copy, in numpy.
 Size rules of OBELICS and DataComp are tags here; the curate stage decides.
 """
 from __future__ import annotations
@@ -85,6 +86,9 @@ def decode(body: bytes, content_type: str | None, settings) -> dict[str, Any]:
                 probe.verify()
             with Image.open(io.BytesIO(body)) as image:
                 image.seek(0)  # first frame of an animation
+                orientation = image.getexif().get(0x0112, 1)
+                if image.format == "JPEG":  # decode at the smallest DCT scale still >= the thumbnail
+                    image.draft("RGB", (settings.thumbnail_side, settings.thumbnail_side))
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 rgb = _to_rgb(upright)
@@ -96,13 +100,14 @@ def decode(body: bytes, content_type: str | None, settings) -> dict[str, Any]:
         return {**row, "status": "too_many_pixels", "detail": str(exc)[:300]}
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:  # truncated, broken streams
         return {**row, "status": "decode_error", "detail": f"{type(exc).__name__}: {exc}"[:300]}
-    thumbnail = rgb.copy()
-    thumbnail.thumbnail((settings.thumbnail_side, settings.thumbnail_side), Image.Resampling.LANCZOS)
+    thumbnail = rgb  # a new image already (exif_transpose / convert), so resized in place
+    thumbnail.thumbnail((settings.thumbnail_side, settings.thumbnail_side))
     out = io.BytesIO()
     thumbnail.save(out, format=settings.thumbnail_format.upper(), quality=settings.thumbnail_quality)
-    return {**row, "status": "ok", "oriented_width": rgb.width, "oriented_height": rgb.height,
-            "phash": phash(rgb), "image_bytes": out.getvalue(), "image_width": thumbnail.width,
-            "image_height": thumbnail.height, **size_tags(rgb.width, rgb.height, settings)}
+    oriented = (height, width) if orientation in (5, 6, 7, 8) else (width, height)  # rotated a quarter turn
+    return {**row, "status": "ok", "oriented_width": oriented[0], "oriented_height": oriented[1],
+            "phash": phash(thumbnail), "image_bytes": out.getvalue(), "image_width": thumbnail.width,
+            "image_height": thumbnail.height, **size_tags(*oriented, settings)}
 
 
 def configure_pillow(max_pixels: int) -> None:
