@@ -68,7 +68,9 @@ def weft(urls: list[str], threads: int) -> int:
 
     config = load_config(overrides=["images.allowlist=[127.0.0.1]"])
     config = dataclasses.replace(config, images=dataclasses.replace(config.images, threads=threads))
-    batches = (pa.record_batch({"image_url": urls[i:i + 64]}) for i in range(0, len(urls), 64))
+    batches = (pa.record_batch({"image_url": chunk, "archive_file": pa.array([None] * len(chunk), pa.string()),
+                                "archive_offset": pa.array([None] * len(chunk), pa.int64())})
+               for chunk in (urls[i:i + 64] for i in range(0, len(urls), 64)))
     ok = 0
     for batch in images_batches(batches, config):
         kinds = batch.column("row_kind").to_pylist()

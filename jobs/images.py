@@ -1,7 +1,9 @@
 """Images: ``docs_dedup`` (else kept ``docs``) and ``alt_pairs`` → ``images``, ``rejects`` (stage=images).
 
-Every distinct image URL is downloaded once (``udfs.image_fetch``: address checks on every hop,
-capped bodies, retries) and decoded (``udfs.image_decode``). URLs are spread over tasks by a
+Every distinct image URL is read once: from the input WARCs when they hold its response
+(``images.source``: ``archive_then_web`` by default, ``archive_only``, ``web_only``), else
+downloaded (``udfs.image_fetch``: address checks on every hop, capped bodies, retries); then
+decoded (``udfs.image_decode``). URLs are spread over tasks by a
 hash (hosts mixed across tasks), ``images.urls_per_task`` per task; each task runs
 ``images.threads`` downloads at once. Every URL gets a row with ``status``; failures are also
 rejects with the status as reason.
@@ -38,6 +40,26 @@ def distinct_urls(spark, ctx: RunContext):
     return urls, DOCS_DEDUP.name if deduplicated else DOCS.name
 
 
+def with_archive_locations(spark, ctx: RunContext, urls):
+    """``urls`` with ``archive_file``/``archive_offset``: where an input WARC holds an image
+    response for the URL (ingest's ``image_record`` rejects; URLs compared normalised)."""
+    from pyspark.sql import functions as F
+
+    from udfs.url_normalize import normalize_series
+
+    normalized = F.pandas_udf(normalize_series, "string")
+    if ctx.config.images.source == "web_only":
+        return urls.select("image_url", F.lit(None).cast("string").alias("archive_file"),
+                           F.lit(None).cast("long").alias("archive_offset"))
+    records = (read_table(spark, REJECTS, ctx).where("stage = 'ingest' AND reason = 'image_record'")
+               .select(normalized("key").alias("norm"), "warc_filename", "warc_record_offset")
+               .where(F.col("norm").isNotNull())
+               .groupBy("norm").agg(F.min(F.struct("warc_filename", "warc_record_offset")).alias("at")))
+    return (urls.withColumn("norm", normalized("image_url")).join(records, "norm", "left")
+            .select("image_url", F.col("at.warc_filename").alias("archive_file"),
+                    F.col("at.warc_record_offset").alias("archive_offset")))
+
+
 def run(spark, ctx: RunContext) -> dict:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -45,7 +67,7 @@ def run(spark, ctx: RunContext) -> dict:
     started = time.perf_counter()
     settings = ctx.config.images
     urls, source = distinct_urls(spark, ctx)
-    urls = urls.persist(StorageLevel.DISK_ONLY)
+    urls = with_archive_locations(spark, ctx, urls).persist(StorageLevel.DISK_ONLY)
     previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
     try:
@@ -69,8 +91,8 @@ def run(spark, ctx: RunContext) -> dict:
         source=source, tasks=tasks, images_rows=images.count(),
         status=dict(sorted(by_status.items(), key=lambda kv: -kv[1])),
         obelics_ok=ok.where("obelics_ok").count(), datacomp_ok=ok.where("datacomp_ok").count(),
-        bytes_downloaded=int(images.agg(F.sum("byte_size")).first()[0] or 0),
-        archive_lookup="not built yet: images come from the web" if settings.source != "web_only" else "off",
+        bytes_read=int(images.agg(F.sum("byte_size")).first()[0] or 0),
+        origin=dict(ok.groupBy("origin").count().collect()), image_source=settings.source,
     )
 
 

@@ -85,6 +85,8 @@ def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[s
     identified, _ = media_type(headers.get("WARC-Identified-Payload-Type"))
     payload = resp.body if resp is not None else block
     kind = html_type(declared, identified, payload)
+    if kind is None and (resp is None or resp.status == 200) and "image/" in (declared[:6], identified[:6]):
+        return reject("image_record", f"content type {declared or identified}: the images stage can read it here")
     if kind is None:
         return reject("not_html", f"content type {declared or 'missing'}")
     try:

@@ -62,6 +62,19 @@ def open_binary(uri: str, storage) -> tuple[BinaryIO, int | None]:
     return open(path, "rb", buffering=1 << 20), os.path.getsize(path)
 
 
+def open_at(uri: str, offset: int, storage) -> BinaryIO:
+    """A readable binary stream over ``uri`` from byte ``offset`` (an S3 range request)."""
+    if is_s3(uri):
+        bucket, key = split_s3(uri)
+        obj = s3_client(storage).get_object(Bucket=bucket, Key=key, Range=f"bytes={offset}-")
+        return io.BufferedReader(_BotoStream(obj["Body"]), 1 << 16)
+    if is_remote(uri):
+        raise ValueError(f"unsupported scheme for reading files: {uri}")
+    stream = open(local_path(uri), "rb", buffering=1 << 16)
+    stream.seek(offset)
+    return stream
+
+
 def size(uri: str, storage) -> int | None:
     """Size in bytes of a file or object; raises like ``open_binary`` when it cannot be read."""
     if is_s3(uri):

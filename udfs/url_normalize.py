@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
+import pandas as pd
 from w3lib.url import canonicalize_url, url_query_cleaner
 
 TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|yclid|_ga|_gl|igshid|ref_src|"
@@ -43,6 +44,11 @@ def normalize_url(url: str) -> str | None:
         return canonicalize_url(rebuilt, keep_fragments=False)
     except ValueError:
         return None
+
+
+def normalize_series(values: pd.Series) -> pd.Series:
+    """``normalize_url`` over a column (a scalar pandas UDF)."""
+    return values.map(lambda v: normalize_url(v) if v else None)
 
 
 @lru_cache(maxsize=1)

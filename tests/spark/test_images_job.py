@@ -26,7 +26,7 @@ def run(spark, test_settings, tmp_path_factory):
             test_settings.extract, mode="obelics",
             document=dataclasses.replace(test_settings.extract.document, max_words=100_000))
         settings = dataclasses.replace(test_settings, extract=extract_settings, images=dataclasses.replace(
-            test_settings.images, allowlist=["127.0.0.1"], threads=8,
+            test_settings.images, allowlist=["127.0.0.1"], threads=8, source="web_only",
             rewrite_prefixes={"http://": f"{server.base}/mirror/http/", "https://": f"{server.base}/mirror/https/"}))
         ctx = RunContext(run_dir=str(tmp_path_factory.mktemp("images")), config=settings,
                          files=[str(WARC_DIR / "ukwa_wikipedia-mona-lisa.warc.gz")])
@@ -60,3 +60,16 @@ def test_every_url_is_accounted_for(run):
     assert rejects.count() == sum(stats["rejected"].values())
     saved = json.loads(open(ctx.path("_stats/images.json")).read())
     assert saved["output_rows"] == stats["output_rows"]
+
+
+def test_images_the_input_warcs_hold_are_read_from_them_without_any_download(run, tmp_path):
+    ctx, _, spark, _ = run
+    archive_only = dataclasses.replace(ctx.config, images=dataclasses.replace(
+        ctx.config.images, source="archive_only", rewrite_prefixes={}, allowlist=[]))
+    local = RunContext(run_dir=ctx.run_dir, config=archive_only)
+    stats = images.run(spark, local)
+    rows = {r["image_url"]: r for r in read_table(spark, IMAGES, local).collect()}
+    from_archive = {u for u, r in rows.items() if r["status"] == "ok"}
+    assert len(from_archive) >= 5 and {rows[u]["origin"] for u in from_archive} == {"archive"}
+    assert {r["status"] for u, r in rows.items() if u not in from_archive} <= {"not_in_archive", "decode_error"}
+    assert stats["origin"] == {"archive": len(from_archive)}

@@ -36,7 +36,9 @@ def test_html_response_becomes_a_page():
 
 @pytest.mark.parametrize("rec, reason", [
     (record(b"GET / HTTP/1.1\r\n\r\n", warc_type="request"), "not_response"),
-    (record(http(ctype="image/gif", body=b"GIF89a")), "not_html"),
+    (record(http(ctype="image/gif", body=b"GIF89a")), "image_record"),
+    (record(http(status=404, ctype="image/gif", body=b"GIF89a")), "not_html"),
+    (record(http(ctype="application/pdf", body=b"%PDF-1.4")), "not_html"),
     (record(b"<html>no http head</html>"), "malformed_http"),
     (RawRecord(0, record(http()).headers, http()[:40], declared_length=400), "truncated_record"),
 ])
