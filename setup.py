@@ -39,6 +39,8 @@ setup(
             "trafilatura==2.3.1",  # extraction benchmarks' peers
             "resiliparse==2.0.0",
             "datasketch==2.0.0",  # MinHash reference for equivalence tests and the dedup benchmark
+            "imagehash==4.3.2",  # perceptual-hash reference for the image tests
+            "requests==2.34.2",  # the bare download loop of the images benchmark
         ],
     },
 )

@@ -112,3 +112,15 @@ def test_perceptual_hash_matches_near_copies_not_other_images(server, settings):
 def test_rewrite_uses_the_longest_prefix():
     assert rewrite("https://a.org/x/y.png", {"https://a.org/": "L/", "https://a.org/x/": "M/"}) == "M/y.png"
     assert rewrite("https://b.org/y.png", {"https://a.org/": "L/"}) == "https://b.org/y.png"
+
+
+def test_perceptual_hash_equals_imagehash():
+    import imagehash
+
+    from udfs.image_decode import phash
+
+    for name in ("odd/pillow_flower.jpg", "odd/skimage_logo.png", "captioned/skimage_camera.png",
+                 "photos_odd_aspect/img2dataset_456_123.jpg", "odd/pillow_hopper.gif"):
+        image = Image.open(SHARED / "images" / name)
+        theirs = int(str(imagehash.phash(image)), 16)
+        assert phash(image) & (2**64 - 1) == theirs, name
