@@ -29,7 +29,7 @@ setup(
     package_data={"configs": ["*.yaml"], "udfs": ["wordlists/*.txt", "wordlists/*.txt.gz"]},
     install_requires=BASE,
     extras_require={
-        "clip": ["torch==2.14.1", "torchvision==0.29.1", "open-clip-torch"],
+        "clip": ["torch==2.14.1", "torchvision==0.29.1", "open-clip-torch==3.3.0"],
         "nlp": [],
         "dev": [
             "pytest==9.2.0",

@@ -167,6 +167,14 @@ class ClipSettings:
     checkpoint: str | None = setting("local or s3:// checkpoint path instead of the pretrained tag")
     required: bool = setting("false: skip CLIP-dependent stages when weights cannot be loaded")
     random_init: bool = setting("test only: seeded random weights, labelled random_init")
+    seed: int = setting("seed of random_init weights", low=0)
+    model_config: str | None = setting("open_clip model JSON for an architecture open_clip does not ship")
+    cache_dir: str | None = setting("local folder for staged checkpoints and downloads (None: ~/.cache/weft/clip)")
+    batch_size_gpu: int = setting("images or texts per model call on a GPU", low=1)
+    batch_size_cpu: int = setting("images or texts per model call on the CPU", low=1)
+    preprocess_threads: int = setting("image decode + transform threads per task", low=1, high=64)
+    embedding_dtype: str = setting("stored embedding type", choices=("float16", "float32"))
+    paragraph_window: int = setting("text positions around an image scored against it", low=0)
 
 
 @dataclass(frozen=True)

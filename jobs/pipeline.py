@@ -21,6 +21,7 @@ IMPLEMENTED = {
     "extract": ("jobs.extract", ("docs", "alt_pairs")),
     "dedup": ("jobs.dedup", ("docs_dedup", "duplicates")),
     "images": ("jobs.images", ("images",)),
+    "clip": ("jobs.clip", ("clip_embeddings", "clip_scores")),
 }
 
 
@@ -31,6 +32,10 @@ def main(argv=None) -> None:
     except ConfigError as exc:
         fail(str(exc))
     ctx = prepare(args, needs_input="ingest" in stages)
+    if "clip" in stages:  # weights are checked before hours of Spark work, not after
+        from jobs.clip import check_weights
+
+        check_weights(ctx)
     spark = build_session(ctx.config, "weft")
     results: dict = {}
     tables: list[str] = []

@@ -9,6 +9,8 @@ NOT_IMPLEMENTED = "not implemented yet: skipped"
 def stage_line(stage: str, stats: dict | str) -> str:
     if isinstance(stats, str):
         return f"  {stage:<8} {stats}"
+    if stats.get("skipped"):
+        return f"  {stage:<8} skipped: {stats['skipped']}"
     rejected = stats["rejected"]
     top = ", ".join(f"{reason} {n:,}" for reason, n in list(rejected.items())[:4])
     more = f", +{len(rejected) - 4} more reasons" if len(rejected) > 4 else ""

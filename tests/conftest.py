@@ -17,7 +17,8 @@ os.environ["PYSPARK_PYTHON"] = sys.executable
 os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
 # Dummy credentials for the local S3 server, set before any Spark JVM (and its Python workers) starts.
 for _key, _value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                     "AWS_DEFAULT_REGION": "us-east-1"}.items():
+                     "AWS_DEFAULT_REGION": "us-east-1",
+                     "HF_HUB_OFFLINE": "1"}.items():  # no test reaches the internet, model hubs included
     os.environ.setdefault(_key, _value)
 
 

@@ -29,7 +29,8 @@ def local_images(server) -> list[str]:
 def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     out = tmp_path / "run"
     with ImageServer() as server:  # no test reaches the internet: images come from the local mirror
-        proc = weft("--input", str(WARC_DIR), "--output", str(out), *FAST, *local_images(server))
+        proc = weft("--input", str(WARC_DIR), "--output", str(out), *FAST, *local_images(server),
+                    "--set", "clip.required=false")  # no CLIP weights offline: skipped, and said so
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"table pages        {out}/pages" in proc.stdout
     assert "ingest   11 files" in proc.stdout
@@ -42,7 +43,9 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     images = json.loads((out / "_stats" / "images.json").read_text())
     assert images["balanced"] and images["status"].get("ok", 0) >= 3  # archived in the bundled WARCs (4 today)
     assert set(images["status"]) <= {"ok", "http_404", "decode_error", "not_an_image", "too_many_pixels"}
-    for stage in ("clip", "mmc4", "curate", "report"):
+    assert "clip     skipped: CLIP weights unavailable (clip.required=false)" in proc.stdout
+    assert "clip.checkpoint" in json.loads((out / "_stats" / "clip.json").read_text())["skipped"]
+    for stage in ("mmc4", "curate", "report"):
         assert f"stage {stage} is not implemented yet: skipped" in proc.stderr
     stats = json.loads((out / "_stats" / "ingest.json").read_text())
     # every HTML response of the non-quirky files (counted independently in tests/unit/test_page_records.py)
@@ -94,3 +97,11 @@ def test_bad_runs_stop_before_spark_with_one_line(tmp_path, args, message):
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("weft: error:") and message in lines[0], proc.stderr
+
+
+def test_missing_clip_weights_stop_the_run_before_spark_with_a_pointer(tmp_path):
+    proc = weft("--input", str(WARC_DIR), "--output", str(tmp_path / "run"), "--stages", "ingest,clip", *FAST)
+    assert proc.returncode == 2
+    last = [ln for ln in proc.stderr.splitlines() if ln.strip()][-1]
+    assert last.startswith("weft: error: cannot load CLIP weights ViT-B-32/laion2b_s34b_b79k") and "clip.checkpoint" in last
+    assert not (tmp_path / "run" / "pages").exists()  # nothing ran

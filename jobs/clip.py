@@ -1,0 +1,118 @@
+"""CLIP: ``images`` (ok), ``alt_pairs`` and ``docs_dedup`` → ``clip_embeddings``, ``clip_scores``,
+``rejects`` (stage=clip).
+
+The weights are checked on the driver first: when they cannot be loaded the run stops with one
+message saying how to point at a checkpoint, or, with ``clip.required: false``, the stage is
+skipped and says so. Each distinct image (by sha256) and each distinct text is embedded once
+(``udfs.clip_batches`` on the executors' GPU or CPU); pairs are scored in Spark as dot products
+of the L2-normalised embeddings: each image against its alt text and against the text blocks
+within ``clip.paragraph_window`` positions of it in its document.
+"""
+from __future__ import annotations
+
+import math
+import time
+from functools import partial
+
+from jobs.runtime import RunContext, fail, stage_main
+from jobs.stats import rejected_by_reason, write_stats
+from jobs.tables import read_table, write_table
+from schemas.clip import CLIP_EMBEDDINGS, CLIP_ROWS, CLIP_SCORES
+from schemas.docs import ALT_PAIRS
+from schemas.docs_dedup import DOCS_DEDUP
+from schemas.images import IMAGES
+from schemas.rejects import REJECTS
+from udfs.clip_batches import STAGE, cache_dir, image_embedding_batches, text_embedding_batches
+from udfs.clip_model import ClipUnavailable, ModelSpec, load
+
+ROWS_PER_TASK = 20_000  # embeddings per Spark task
+
+
+def check_weights(ctx: RunContext) -> str | None:
+    """None when the weights load (on the driver's CPU), else why not; stops the run when CLIP
+    is required."""
+    try:
+        load(ModelSpec.from_settings(ctx.config.clip), "cpu", cache_dir(ctx.config.clip), ctx.config.storage)
+        return None
+    except ClipUnavailable as exc:
+        if ctx.config.clip.required:
+            fail(str(exc))
+        return str(exc)
+
+
+def scored_pairs(spark, ctx: RunContext):
+    """(doc_id, image_url, image_sha256, text, text_index, text_kind) for every pair to score."""
+    from pyspark.sql import functions as F
+
+    window = ctx.config.clip.paragraph_window
+    alt = read_table(spark, ALT_PAIRS, ctx).select(
+        "doc_id", "image_url", F.col("alt_text").alias("text"), F.lit(None).cast("int").alias("text_index"),
+        F.lit("alt_text").alias("text_kind"))
+    docs = read_table(spark, DOCS_DEDUP, ctx)
+    images = docs.select("doc_id", "texts", F.posexplode("images").alias("i", "image_url")) \
+        .where(F.col("image_url").isNotNull())
+    near = images.select("doc_id", "image_url", "texts", F.explode(F.sequence(
+        F.greatest(F.col("i") - window, F.lit(0)), F.least(F.col("i") + window, F.size("texts") - 1))).alias("j"))
+    paragraphs = near.select("doc_id", "image_url", F.element_at("texts", F.col("j") + 1).alias("text"),
+                             F.col("j").cast("int").alias("text_index"), F.lit("paragraph").alias("text_kind")) \
+        .where(F.col("text").isNotNull())
+    ok = read_table(spark, IMAGES, ctx).where("status = 'ok'").select("image_url", F.col("sha256").alias("image_sha256"))
+    return alt.unionByName(paragraphs).where(F.length("text") > 0).join(ok, "image_url") \
+        .withColumn("text_key", F.sha2("text", 256))
+
+
+def _embed(inputs, batches_fn, ctx: RunContext, count: int):
+    from pyspark.sql import functions as F
+
+    tasks = max(1, math.ceil(count / ROWS_PER_TASK))
+    return inputs.repartition(tasks, F.col("key")).mapInArrow(partial(batches_fn, settings=ctx.config),
+                                                             CLIP_ROWS.spark())
+
+
+def run(spark, ctx: RunContext) -> dict:
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    started = time.perf_counter()
+    skipped = check_weights(ctx)
+    if skipped is not None:
+        return write_stats(ctx, STAGE, input_rows=0, output_rows=0, rejected={}, seconds=time.perf_counter() - started,
+                           skipped=f"CLIP weights unavailable (clip.required=false): {skipped}")
+    pairs = scored_pairs(spark, ctx).persist(StorageLevel.DISK_ONLY)
+    images = (read_table(spark, IMAGES, ctx).where("status = 'ok'")
+              .select(F.col("sha256").alias("key"), "image_bytes").dropDuplicates(["key"]))
+    texts = pairs.select(F.col("text_key").alias("key"), "text").dropDuplicates(["key"])
+    n_images, n_texts = images.count(), texts.count()
+    rows = (_embed(images, image_embedding_batches, ctx, n_images)
+            .unionByName(_embed(texts, text_embedding_batches, ctx, n_texts))
+            .persist(StorageLevel.DISK_ONLY))
+    try:
+        write_table(rows.where(F.col("row_kind") == "embedding"), CLIP_EMBEDDINGS, ctx)
+        write_table(rows.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
+    finally:
+        rows.unpersist()
+    embeddings = read_table(spark, CLIP_EMBEDDINGS, ctx)
+    image_vectors = embeddings.where("modality = 'image'").select(
+        F.col("key").alias("image_sha256"), F.col("embedding").alias("a"), "model")
+    text_vectors = embeddings.where("modality = 'text'").select(F.col("key").alias("text_key"),
+                                                                F.col("embedding").alias("b"))
+    dot = F.aggregate(F.zip_with("a", "b", lambda x, y: x * y), F.lit(0.0), lambda acc, v: acc + v)
+    scores = pairs.join(image_vectors, "image_sha256").join(text_vectors, "text_key") \
+        .withColumn("similarity", dot.cast("float"))
+    write_table(scores, CLIP_SCORES, ctx)
+    pairs.unpersist()
+    written = read_table(spark, CLIP_SCORES, ctx)
+    return write_stats(
+        ctx, STAGE, input_rows=n_images + n_texts, output_rows=embeddings.count(),
+        rejected=rejected_by_reason(spark, ctx, STAGE), seconds=time.perf_counter() - started,
+        images_embedded=embeddings.where("modality = 'image'").count(), texts_embedded=n_texts,
+        scores=written.count(), scores_by_kind=dict(written.groupBy("text_kind").count().collect()),
+        model=ModelSpec.from_settings(ctx.config.clip).label)
+
+
+def main(argv=None) -> None:
+    stage_main(STAGE, run, argv)
+
+
+if __name__ == "__main__":
+    main()
