@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 INPUT  ?= ../shared/data/warc
 OUTPUT ?= out/run-$(shell date +%F)
-ARGS   ?=
+ARGS   ?= --set clip.required=false  # the demo run goes on without CLIP weights (no torch, no network)
 PYTEST_ARGS ?=
 
 export PYSPARK_PYTHON := $(abspath $(PY))

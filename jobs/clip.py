@@ -61,12 +61,24 @@ def scored_pairs(spark, ctx: RunContext):
         .withColumn("text_key", F.sha2("text", 256))
 
 
+def gpu_profile(clip):
+    """A ResourceProfile giving each clip task ``clip.task_gpus`` GPUs, or None (CPU stages keep
+    the cluster's defaults either way)."""
+    if clip.task_gpus <= 0:
+        return None
+    from pyspark.resource import ExecutorResourceRequests, ResourceProfileBuilder, TaskResourceRequests
+
+    executor = ExecutorResourceRequests().resource("gpu", max(1, math.ceil(clip.task_gpus)))
+    task = TaskResourceRequests().cpus(1).resource("gpu", clip.task_gpus)
+    return ResourceProfileBuilder().require(executor).require(task).build
+
+
 def _embed(inputs, batches_fn, ctx: RunContext, count: int):
     from pyspark.sql import functions as F
 
     tasks = max(1, math.ceil(count / ROWS_PER_TASK))
     return inputs.repartition(tasks, F.col("key")).mapInArrow(partial(batches_fn, settings=ctx.config),
-                                                             CLIP_ROWS.spark())
+                                                             CLIP_ROWS.spark(), profile=gpu_profile(ctx.config.clip))
 
 
 def run(spark, ctx: RunContext) -> dict:

@@ -175,6 +175,7 @@ class ClipSettings:
     preprocess_threads: int = setting("image decode + transform threads per task", low=1, high=64)
     embedding_dtype: str = setting("stored embedding type", choices=("float16", "float32"))
     paragraph_window: int = setting("text positions around an image scored against it", low=0)
+    task_gpus: float = setting("GPUs per clip task (stage-level ResourceProfile); 0: none asked", low=0, high=64)
 
 
 @dataclass(frozen=True)

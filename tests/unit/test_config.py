@@ -74,3 +74,15 @@ def test_round_trip_through_saved_yaml(tmp_path):
     saved.write_text(cfg.to_yaml())
     assert load_config([saved]) == cfg
     assert isinstance(cfg, Config)
+
+
+def test_the_gpu_config_gives_only_the_clip_stage_a_gpu_profile():
+    from jobs.clip import gpu_profile
+    from jobs.config import load_config
+    from tests.conftest import REPO
+
+    gpu = load_config([REPO / "configs" / "gpu.yaml"])
+    profile = gpu_profile(gpu.clip)
+    assert profile.taskResources["gpu"].amount == 0.25 and profile.executorResources["gpu"].amount == 1
+    assert gpu.spark.conf["spark.executor.resource.gpu.amount"] == "1"
+    assert gpu_profile(load_config().clip) is None  # CPU runs ask for nothing
