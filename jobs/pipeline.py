@@ -47,7 +47,8 @@ def main(argv=None) -> None:
                 continue
             module, written = IMPLEMENTED[stage]
             results[stage] = importlib.import_module(module).run(spark, ctx)
-            tables += [t for t in written if t not in tables]
+            if not results[stage].get("skipped"):
+                tables += [t for t in written if t not in tables]
     finally:
         spark.stop()
     print_summary(ctx, results, tuple(tables))

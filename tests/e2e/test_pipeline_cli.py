@@ -44,6 +44,7 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     assert images["balanced"] and images["status"].get("ok", 0) >= 3  # archived in the bundled WARCs (4 today)
     assert set(images["status"]) <= {"ok", "http_404", "decode_error", "not_an_image", "too_many_pixels"}
     assert "clip     skipped: CLIP weights unavailable (clip.required=false)" in proc.stdout
+    assert "table clip_scores" not in proc.stdout  # a skipped stage lists no tables
     assert "clip.checkpoint" in json.loads((out / "_stats" / "clip.json").read_text())["skipped"]
     for stage in ("mmc4", "curate", "report"):
         assert f"stage {stage} is not implemented yet: skipped" in proc.stderr
