@@ -7,21 +7,17 @@ HF ``datasets.load_dataset("parquet", data_files=...)`` reads like OBELICS's own
 from __future__ import annotations
 
 from jobs.runtime import RunContext, stage_main
-from jobs.tables import read_table, write_table
-from schemas.docs import DOCS
-from schemas.docs_dedup import DOCS_DEDUP
+from jobs.tables import read_documents, read_table, write_table
 from schemas.obelics_export import OBELICS_EXPORT
-from udfs import storage
 from udfs.obelics_format import DOC_COLUMNS, obelics_batches
 
 
 def run(spark, ctx: RunContext) -> dict:
-    deduplicated = storage.exists(ctx.path(DOCS_DEDUP.name), ctx.config.storage)
-    docs = read_table(spark, DOCS_DEDUP, ctx) if deduplicated else read_table(spark, DOCS, ctx).where("keep")
+    docs, source = read_documents(spark, ctx)
     write_table(docs.select(*DOC_COLUMNS).mapInArrow(obelics_batches, OBELICS_EXPORT.spark()), OBELICS_EXPORT, ctx)
     n = read_table(spark, OBELICS_EXPORT, ctx).count()
     return {"stage": "export", "input_rows": n, "output_rows": n, "rejected": {}, "seconds": 0.0,
-            "source": DOCS_DEDUP.name if deduplicated else DOCS.name}
+            "source": source}
 
 
 def main(argv=None) -> None:

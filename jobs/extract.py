@@ -11,7 +11,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from jobs.runtime import RunContext, fail, stage_main
+from jobs.runtime import RunContext, arrow_batch_rows, fail, stage_main
 from jobs.stats import rejected_by_reason, write_stats
 from jobs.tables import read_table, write_table
 from schemas.docs import ALT_PAIRS, DOCS
@@ -43,19 +43,17 @@ def run(spark, ctx: RunContext) -> dict:
 
     check_settings(ctx)
     started = time.perf_counter()
-    previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
-    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
     pages = read_table(spark, PAGES, ctx)
     rows = (pages.select(*PAGE_COLUMNS)
             .mapInArrow(partial(extract_batches, settings=ctx.config), EXTRACT_ROWS.spark())
             .persist(StorageLevel.DISK_ONLY))
     try:
-        write_table(rows.where(F.col("row_kind") == "doc"), DOCS, ctx)
-        write_table(rows.where(F.col("row_kind") == "alt_pair"), ALT_PAIRS, ctx)
-        write_table(rows.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
+        with arrow_batch_rows(spark, ARROW_BATCH_ROWS):
+            write_table(rows.where(F.col("row_kind") == "doc"), DOCS, ctx)
+            write_table(rows.where(F.col("row_kind") == "alt_pair"), ALT_PAIRS, ctx)
+            write_table(rows.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
     finally:
         rows.unpersist()
-        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous)
     return _stats(spark, ctx, pages.count(), time.perf_counter() - started)
 
 

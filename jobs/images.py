@@ -14,15 +14,13 @@ import math
 import time
 from functools import partial
 
-from jobs.runtime import RunContext, stage_main
+from jobs.runtime import RunContext, arrow_batch_rows, stage_main
 from jobs.stats import rejected_by_reason, write_stats
-from jobs.tables import read_table, write_table
-from schemas.docs import ALT_PAIRS, DOCS
-from schemas.docs_dedup import DOCS_DEDUP
+from jobs.tables import read_documents, read_table, write_table
+from schemas.docs import ALT_PAIRS
 from schemas.image_rows import IMAGE_ROWS
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
-from udfs import storage
 from udfs.image_batches import STAGE, images_batches
 
 ARROW_BATCH_ROWS = 64  # URLs per Arrow batch into Python (the task streams them to its thread pool)
@@ -32,12 +30,11 @@ def distinct_urls(spark, ctx: RunContext):
     """The distinct image URLs of the documents later stages use, and of the alt-text pairs."""
     from pyspark.sql import functions as F
 
-    deduplicated = storage.exists(ctx.path(DOCS_DEDUP.name), ctx.config.storage)
-    docs = read_table(spark, DOCS_DEDUP, ctx) if deduplicated else read_table(spark, DOCS, ctx).where("keep")
+    docs, source = read_documents(spark, ctx)
     in_docs = docs.select(F.explode("images").alias("image_url"))
     in_pairs = read_table(spark, ALT_PAIRS, ctx).select("image_url")
     urls = in_docs.union(in_pairs).where(F.col("image_url").isNotNull()).distinct()
-    return urls, DOCS_DEDUP.name if deduplicated else DOCS.name
+    return urls, source
 
 
 def with_archive_locations(spark, ctx: RunContext, urls):
@@ -68,27 +65,25 @@ def run(spark, ctx: RunContext) -> dict:
     settings = ctx.config.images
     urls, source = distinct_urls(spark, ctx)
     urls = with_archive_locations(spark, ctx, urls).persist(StorageLevel.DISK_ONLY)
-    previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
-    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
     try:
         n_urls = urls.count()
         tasks = max(1, math.ceil(n_urls / settings.urls_per_task))
         rows = (urls.repartition(tasks, F.xxhash64("image_url"))
                 .mapInArrow(partial(images_batches, settings=ctx.config), IMAGE_ROWS.spark())
                 .persist(StorageLevel.DISK_ONLY))
-        write_table(rows.where(F.col("row_kind") == "image"), IMAGES, ctx)
-        write_table(rows.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
+        with arrow_batch_rows(spark, ARROW_BATCH_ROWS):
+            write_table(rows.where(F.col("row_kind") == "image"), IMAGES, ctx)
+            write_table(rows.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
         rows.unpersist()
     finally:
         urls.unpersist()
-        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous)
     images = read_table(spark, IMAGES, ctx)
     by_status = dict(images.groupBy("status").count().collect())
     ok = images.where("status = 'ok'")
     return write_stats(
         ctx, STAGE, input_rows=n_urls, output_rows=by_status.get("ok", 0),
         rejected=rejected_by_reason(spark, ctx, STAGE), seconds=time.perf_counter() - started,
-        source=source, tasks=tasks, images_rows=images.count(),
+        source=source, tasks=tasks, images_rows=sum(by_status.values()),
         status=dict(sorted(by_status.items(), key=lambda kv: -kv[1])),
         obelics_ok=ok.where("obelics_ok").count(), datacomp_ok=ok.where("datacomp_ok").count(),
         bytes_read=int(images.agg(F.sum("byte_size")).first()[0] or 0),

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NoReturn, Sequence
 
@@ -140,6 +141,19 @@ def build_session(config: Config, app_name: str = "weft"):
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+@contextmanager
+def arrow_batch_rows(spark, rows: int):
+    """``spark.sql.execution.arrow.maxRecordsPerBatch`` set to ``rows`` for a stage whose
+    Python tasks take large rows, and put back afterwards."""
+    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    previous = spark.conf.get(key)
+    spark.conf.set(key, str(rows))
+    try:
+        yield
+    finally:
+        spark.conf.set(key, previous)
 
 
 def stage_main(stage: str, run, argv: Sequence[str] | None = None) -> None:

@@ -23,6 +23,17 @@ def write_table(df, table: Table, ctx: RunContext, partition: dict[str, str] | N
     writer.parquet(path)
 
 
+def read_documents(spark, ctx: RunContext):
+    """The documents later stages work on, and the table they come from: ``docs_dedup`` once
+    the dedup stage has written it, else the kept rows of ``docs``."""
+    from schemas.docs import DOCS
+    from schemas.docs_dedup import DOCS_DEDUP
+
+    if storage.exists(ctx.path(DOCS_DEDUP.name), ctx.config.storage):
+        return read_table(spark, DOCS_DEDUP, ctx), DOCS_DEDUP.name
+    return read_table(spark, DOCS, ctx).where("keep"), DOCS.name
+
+
 def read_table(spark, table: Table, ctx: RunContext, path: str | None = None):
     """The table (at ``RUN_DIR/<table>`` or ``path``) with its declared schema; empty (not an
     error) when nothing was written yet."""
