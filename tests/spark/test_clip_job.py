@@ -3,10 +3,8 @@ checkpoint file and loaded through clip.checkpoint)."""
 import dataclasses
 import datetime as dt
 import io
-import json
 
 import numpy as np
-import open_clip
 import pytest
 import torch
 from PIL import Image
@@ -20,7 +18,7 @@ from schemas.docs_dedup import DOCS_DEDUP
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
 from tests.conftest import SHARED
-from tests.unit.test_clip_embed import TINY
+from tests.tiny_clip import save_tiny_model
 from udfs.image_decode import decode
 
 pytestmark = pytest.mark.spark
@@ -29,15 +27,7 @@ FILES = ["captioned/skimage_astronaut.png", "odd/pillow_flower.jpg", "captioned/
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny_clip_job")
-    config = folder / "weft-tiny-job.json"
-    config.write_text(json.dumps(TINY))
-    open_clip.add_model_config(str(config))
-    torch.manual_seed(11)
-    model, _, preprocess = open_clip.create_model_and_transforms("weft-tiny-job", pretrained=None)
-    checkpoint = folder / "tiny.pt"
-    torch.save(model.state_dict(), checkpoint)
-    return str(config), str(checkpoint), model.eval(), preprocess
+    return save_tiny_model(tmp_path_factory.mktemp("tiny_clip_job"), "weft-tiny-job", seed=11)
 
 
 def run_folder(spark, settings, tmp_path) -> RunContext:

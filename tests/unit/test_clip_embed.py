@@ -1,7 +1,6 @@
 """CLIP model loading and embeddings on a tiny open_clip model with seeded random weights, saved
 as a checkpoint and loaded through the checkpoint path like real weights."""
 import io
-import json
 
 import numpy as np
 import open_clip  # the clip extra is part of the test install (make test)
@@ -9,12 +8,11 @@ import pytest
 import torch
 
 from tests.conftest import SHARED
+from tests.tiny_clip import save_tiny_model
 from udfs import clip_model
 from udfs.clip_embed import embed_images, embed_texts
 from udfs.clip_model import ClipUnavailable, ModelSpec
 
-TINY = {"embed_dim": 32, "vision_cfg": {"image_size": 64, "layers": 2, "width": 64, "patch_size": 16},
-        "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 4, "layers": 2}}
 IMAGES = ["captioned/skimage_astronaut.png", "odd/pillow_flower.jpg", "odd/pillow_pil_sample_cmyk.jpg",
           "odd/pillow_hopper.gif", "photos_odd_aspect/img2dataset_456_123.jpg", "captioned/skimage_camera.png"]
 TEXTS = ["an astronaut in a white suit", "a red flower", "", "a cat " * 100, "Mona Lisa", "ΣΑΣ café"]
@@ -23,16 +21,9 @@ TEXTS = ["an astronaut in a white suit", "a red flower", "", "a cat " * 100, "Mo
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """(spec, reference model, preprocess) of a tiny model saved as a checkpoint file."""
-    folder = tmp_path_factory.mktemp("tiny_clip")
-    config = folder / "weft-tiny-test.json"
-    config.write_text(json.dumps(TINY))
-    open_clip.add_model_config(str(config))
-    torch.manual_seed(7)
-    model, _, _ = open_clip.create_model_and_transforms("weft-tiny-test", pretrained=None)
-    checkpoint = folder / "tiny.pt"
-    torch.save(model.state_dict(), checkpoint)
-    reference, _, preprocess = open_clip.create_model_and_transforms("weft-tiny-test", pretrained=str(checkpoint))
-    spec = ModelSpec("weft-tiny-test", checkpoint=str(checkpoint), model_config=str(config))
+    config, checkpoint, _, _ = save_tiny_model(tmp_path_factory.mktemp("tiny_clip"), "weft-tiny-test", seed=7)
+    reference, _, preprocess = open_clip.create_model_and_transforms("weft-tiny-test", pretrained=checkpoint)
+    spec = ModelSpec("weft-tiny-test", checkpoint=checkpoint, model_config=config)
     return spec, reference.eval(), preprocess, str(tmp_path_factory.mktemp("cache"))
 
 
