@@ -21,7 +21,7 @@ $(VENV)/.base: setup.py
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base
-	$(PY) -m pip install --quiet -e ".[dev,clip]"
+	$(PY) -m pip install --quiet -e ".[dev,clip,nlp]"
 	touch $@
 
 java:

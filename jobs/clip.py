@@ -1,5 +1,5 @@
-"""CLIP: ``images`` (ok), ``alt_pairs`` and ``docs_dedup`` → ``clip_embeddings``, ``clip_scores``,
-``rejects`` (stage=clip).
+"""CLIP: ``images`` (ok), ``alt_pairs`` and ``docs_dedup`` (else kept ``docs``) →
+``clip_embeddings``, ``clip_scores``, ``rejects`` (stage=clip).
 
 The weights are checked on the driver first: when they cannot be loaded the run stops with one
 message saying how to point at a checkpoint, or, with ``clip.required: false``, the stage is
@@ -16,10 +16,9 @@ from functools import partial
 
 from jobs.runtime import RunContext, fail, stage_main
 from jobs.stats import rejected_by_reason, write_stats
-from jobs.tables import read_table, write_table
+from jobs.tables import read_documents, read_table, write_table
 from schemas.clip import CLIP_EMBEDDINGS, CLIP_ROWS, CLIP_SCORES
 from schemas.docs import ALT_PAIRS
-from schemas.docs_dedup import DOCS_DEDUP
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
 from udfs.clip_batches import STAGE, cache_dir, image_embedding_batches, text_embedding_batches
@@ -48,7 +47,7 @@ def scored_pairs(spark, ctx: RunContext):
     alt = read_table(spark, ALT_PAIRS, ctx).select(
         "doc_id", "image_url", F.col("alt_text").alias("text"), F.lit(None).cast("int").alias("text_index"),
         F.lit("alt_text").alias("text_kind"))
-    docs = read_table(spark, DOCS_DEDUP, ctx)
+    docs, _ = read_documents(spark, ctx)
     images = docs.select("doc_id", "texts", F.posexplode("images").alias("i", "image_url")) \
         .where(F.col("image_url").isNotNull())
     near = images.select("doc_id", "image_url", "texts", F.explode(F.sequence(
@@ -58,7 +57,7 @@ def scored_pairs(spark, ctx: RunContext):
         .where(F.col("text").isNotNull())
     ok = read_table(spark, IMAGES, ctx).where("status = 'ok'").select("image_url", F.col("sha256").alias("image_sha256"))
     return alt.unionByName(paragraphs).where(F.length("text") > 0).join(ok, "image_url") \
-        .withColumn("text_key", F.sha2("text", 256))
+        .withColumn("text_key", text_key("text"))
 
 
 def gpu_profile(clip):
@@ -73,7 +72,16 @@ def gpu_profile(clip):
     return ResourceProfileBuilder().require(executor).require(task).build
 
 
-def _embed(inputs, batches_fn, ctx: RunContext, count: int):
+def text_key(column: str):
+    """The key of a text's embedding in ``clip_embeddings``: SHA-256 of the text."""
+    from pyspark.sql import functions as F
+
+    return F.sha2(F.col(column), 256)
+
+
+def embed(inputs, batches_fn, ctx: RunContext, count: int):
+    """(key, image_bytes) or (key, text) rows → CLIP_ROWS (embeddings, rejects), ``count`` rows
+    spread over tasks, on the clip GPU profile when there is one."""
     from pyspark.sql import functions as F
 
     tasks = max(1, math.ceil(count / ROWS_PER_TASK))
@@ -95,8 +103,8 @@ def run(spark, ctx: RunContext) -> dict:
               .select(F.col("sha256").alias("key"), "image_bytes").dropDuplicates(["key"]))
     texts = pairs.select(F.col("text_key").alias("key"), "text").dropDuplicates(["key"])
     n_images, n_texts = images.count(), texts.count()
-    rows = (_embed(images, image_embedding_batches, ctx, n_images)
-            .unionByName(_embed(texts, text_embedding_batches, ctx, n_texts))
+    rows = (embed(images, image_embedding_batches, ctx, n_images)
+            .unionByName(embed(texts, text_embedding_batches, ctx, n_texts))
             .persist(StorageLevel.DISK_ONLY))
     try:
         write_table(rows.where(F.col("row_kind") == "embedding"), CLIP_EMBEDDINGS, ctx)

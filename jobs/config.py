@@ -124,7 +124,7 @@ class DedupSettings:
 
 
 @dataclass(frozen=True)
-class ObelicsImageSizes:
+class ImageSizes:
     min_side: int = setting("smallest side", low=0)
     max_side: int = setting("largest side", low=1)
     min_aspect: float = setting("smallest width/height", low=0)
@@ -156,7 +156,7 @@ class ImagesSettings:
     thumbnail_quality: int = setting("quality of the stored copy", low=1, high=100)
     urls_per_task: int = setting("distinct URLs per Spark task", low=1)
     rewrite_prefixes: dict[str, str] = setting("URL prefix -> replacement applied before fetching")
-    obelics: ObelicsImageSizes = setting("OBELICS image size rules (tags)")
+    obelics: ImageSizes = setting("OBELICS image size rules (tags)")
     datacomp: DatacompImageSizes = setting("DataComp image size rules (tags)")
 
 
@@ -179,8 +179,27 @@ class ClipSettings:
 
 
 @dataclass(frozen=True)
+class Mmc4Core:
+    min_sentences: int = setting("fewest sentences of a core document", low=0)
+    max_sentences: int = setting("most sentences of a core document", low=0)
+    min_images: int = setting("fewest matched images of a core document", low=0)
+    max_images: int = setting("most matched images of a core document", low=0)
+    min_similarity: float = setting("similarity a match must exceed to count as good", low=-1, high=1)
+    min_share: float = setting("share of good matches a core document needs", low=0, high=1)
+
+
+@dataclass(frozen=True)
 class Mmc4Settings:
     min_similarity: float = setting("images whose best sentence similarity is below this are dropped", low=-1, high=1)
+    sentences: str = setting("sentence boundaries: the spaCy model's senter or parser, or the rule-based sentencizer",
+                             choices=("senter", "parser", "sentencizer"))
+    spacy_model: str = setting("installed spaCy pipeline (package name or path) for senter and parser")
+    formats: list[str] = setting("image formats (Pillow's names) that can be candidates")
+    images: ImageSizes = setting("candidate image size rules, on the EXIF-oriented size")
+    phash_max_distance: int = setting("images of a document whose perceptual hashes differ in at most this many "
+                                      "bits are one image (the first is kept)", low=-1, high=64)
+    keep_text_only: bool = setting("keep documents with no matching image (else rejects: no_matching_image)")
+    core: Mmc4Core = setting("MMC4 core subset rules (the core column)")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ IMPLEMENTED = {
     "dedup": ("jobs.dedup", ("docs_dedup", "duplicates")),
     "images": ("jobs.images", ("images",)),
     "clip": ("jobs.clip", ("clip_embeddings", "clip_scores")),
+    "mmc4": ("jobs.mmc4", ("mmc4",)),
 }
 
 
@@ -32,7 +33,11 @@ def main(argv=None) -> None:
     except ConfigError as exc:
         fail(str(exc))
     ctx = prepare(args, needs_input="ingest" in stages)
-    if "clip" in stages:  # weights are checked before hours of Spark work, not after
+    if "mmc4" in stages:  # weights (and spaCy) are checked before hours of Spark work, not after
+        from jobs.mmc4 import check_ready
+
+        check_ready(ctx)
+    elif "clip" in stages:
         from jobs.clip import check_weights
 
         check_weights(ctx)

@@ -7,17 +7,17 @@ from udfs import storage
 
 
 def write_table(df, table: Table, ctx: RunContext, partition: dict[str, str] | None = None,
-                path: str | None = None) -> None:
+                path: str | None = None, append: bool = False) -> None:
     """Write ``df``'s columns of ``table`` (in declared order) to ``RUN_DIR/<table>`` (or ``path``).
 
-    An unpartitioned table is replaced. A partitioned one is written with dynamic partition
+    An unpartitioned table is replaced, or added to with ``append``. A partitioned one is written with dynamic partition
     overwrite, after removing the ``partition`` being rewritten, so a rerun that produces no
     rows for it does not leave the old rows behind."""
     path = path or ctx.path(table.name)
     if partition:
         spec = "/".join(f"{k}={v}" for k, v in partition.items())
         storage.delete_tree(f"{path}/{spec}", ctx.config.storage)
-    writer = df.select(*table.names).write.mode("overwrite").options(**table.parquet_options())
+    writer = df.select(*table.names).write.mode("append" if append else "overwrite").options(**table.parquet_options())
     if table.partition_by:
         writer = writer.partitionBy(*table.partition_by)
     writer.parquet(path)

@@ -9,7 +9,7 @@ CLIP_EMBEDDINGS = Table(
     name="clip_embeddings",
     doc="One row per distinct image (by sha256) or distinct text embedded, per model.",
     columns=(
-        Column("key", pa.string(), "image sha256, or blake2b of the text", False),
+        Column("key", pa.string(), "image sha256, or SHA-256 of the text", False),
         Column("modality", pa.string(), "image or text", False),
         Column("model", pa.string(), "the weights: name/pretrained, name@checkpoint, or ...random_init... TEST ONLY",
                False),

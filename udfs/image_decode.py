@@ -23,14 +23,20 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 NOT_IMAGE_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 
 
+def size_reason(width: int, height: int, sizes) -> str | None:
+    """OBELICS-style size rule (``sizes``: min/max side, min/max width/height): the first one
+    failed (too_small, too_large, aspect), or None."""
+    aspect = width / height if height else float("inf")
+    return ("too_small" if min(width, height) < sizes.min_side else "too_large" if max(width, height) > sizes.max_side
+            else "aspect" if not sizes.min_aspect <= aspect <= sizes.max_aspect else None)
+
+
 def size_tags(width: int, height: int, images_settings) -> dict[str, Any]:
     """OBELICS and DataComp size rules as booleans, and the first failing reason of each."""
-    side, aspect = min(width, height), width / height if height else float("inf")
-    obelics = images_settings.obelics
+    aspect = width / height if height else float("inf")
     datacomp = images_settings.datacomp
-    obelics_reason = ("too_small" if side < obelics.min_side else "too_large" if max(width, height) > obelics.max_side
-                      else "aspect" if not obelics.min_aspect <= aspect <= obelics.max_aspect else None)
-    datacomp_reason = ("too_small" if side < datacomp.min_side
+    obelics_reason = size_reason(width, height, images_settings.obelics)
+    datacomp_reason = ("too_small" if min(width, height) < datacomp.min_side
                        else "aspect" if max(aspect, 1 / aspect if aspect else float("inf")) > datacomp.max_aspect
                        else None)
     return {"obelics_ok": obelics_reason is None, "obelics_reason": obelics_reason,

@@ -120,6 +120,12 @@ def _pixels(value: str) -> int | None:
         return None
 
 
+def banned_url(url: str, substrings: list[str]) -> bool:
+    """OBELICS's (and MMC4's) URL ban list: the URL contains one of ``substrings`` (logo, icon, ...)."""
+    lowered = url.lower()
+    return any(word in lowered for word in substrings)
+
+
 def image_reason(url: str, width: int | None, height: int | None, rules) -> str | None:
     """Node-level image filter (``rules`` is an ImageRules); None keeps the image."""
     parts = urlsplit(url)
@@ -129,8 +135,7 @@ def image_reason(url: str, width: int | None, height: int | None, rules) -> str 
     ext = _EXTENSION.search(parts.path)
     if ext and ext.group(1).lower() not in rules.formats:
         return "image_format"
-    lowered = url.lower()
-    if any(word in lowered for word in rules.banned_url_substrings):
+    if banned_url(url, rules.banned_url_substrings):
         return "image_banned_url"
     known = [s for s in (width, height) if s is not None]
     if known and min(known) < rules.min_side:

@@ -1,0 +1,163 @@
+"""MMC4: ``docs_dedup`` (else kept ``docs``), ``images``, ``clip_embeddings`` → ``mmc4``,
+``rejects`` (stage=mmc4); sentence embeddings are added to ``clip_embeddings``.
+
+Each document's text is split into sentences (spaCy) and its images narrowed to MMC4's
+candidates. Sentences (and candidate images) that the current CLIP weights have not embedded
+yet are embedded by the clip stage's tasks (on the clip GPU profile when there is one) and
+appended to ``clip_embeddings``, so a rerun embeds nothing again. Then per document: the
+images x sentences similarity matrix, MMC4's threshold and linear assignment, the core flag.
+"""
+from __future__ import annotations
+
+import time
+from functools import partial
+
+from jobs.clip import check_weights, embed, text_key
+from jobs.runtime import RunContext, arrow_batch_rows, fail, stage_main
+from jobs.stats import rejected_by_reason, write_stats
+from jobs.tables import read_documents, read_table, write_table
+from schemas.clip import CLIP_EMBEDDINGS
+from schemas.duplicates import DUPLICATES
+from schemas.images import IMAGES
+from schemas.mmc4 import MMC4, MMC4_PREPARED, MMC4_ROWS
+from schemas.rejects import REJECTS
+from udfs.clip_batches import image_embedding_batches, text_embedding_batches
+from udfs.clip_model import ModelSpec
+from udfs.mmc4_batches import STAGE, prepare_batches, retrofit_batches
+from udfs.sentences import SpacyUnavailable, pipeline
+
+RETROFIT_BATCH_ROWS = 128  # documents per Arrow batch, each with its sentence and image embeddings
+
+
+def check_ready(ctx: RunContext) -> str | None:
+    """None when the CLIP weights and the sentence splitter load; else why CLIP is unavailable
+    (the stage is skipped). Stops the run when CLIP is required or spaCy is missing."""
+    skipped = check_weights(ctx)
+    if skipped is None:
+        try:
+            pipeline(ctx.config.mmc4.sentences, ctx.config.mmc4.spacy_model)
+        except SpacyUnavailable as exc:
+            fail(str(exc))
+    return skipped
+
+
+def documents_with_images(spark, ctx: RunContext):
+    """The documents, each with its images' ``images`` rows (``image_refs``, page order), and
+    the table they come from."""
+    from pyspark.sql import functions as F
+
+    docs, source = read_documents(spark, ctx)
+    images = read_table(spark, IMAGES, ctx).select("image_url", "status", "sha256", "format", "oriented_width",
+                                                   "oriented_height", "phash")
+    refs = (docs.select("doc_id", F.posexplode("images").alias("position", "image_url"))
+            .where(F.col("image_url").isNotNull()).join(images, "image_url", "left")
+            .groupBy("doc_id").agg(F.collect_list(F.struct(
+                "position", "image_url", "status", "format", "oriented_width", "oriented_height", "phash",
+                "sha256")).alias("image_refs")))
+    columns = docs.select("doc_id", "url", "texts", "lang", "general_metadata.warc_filename",
+                          "general_metadata.warc_record_offset")
+    return columns.join(refs, "doc_id", "left"), source
+
+
+def url_duplicates(spark, ctx: RunContext, docs):
+    """doc_id → could_have_url_duplicate (true only): documents whose normalised URL another
+    document of the input shares, or whose URL duplicates dedup removed."""
+    from pyspark.sql import functions as F
+
+    from udfs.url_normalize import normalize_series
+
+    normalized = docs.select("doc_id", F.pandas_udf(normalize_series, "string")("url").alias("norm_url"))
+    shared = normalized.groupBy("norm_url").count().where("count > 1").select("norm_url")
+    removed = read_table(spark, DUPLICATES, ctx).where("kind = 'url'").select(F.col("kept_doc_id").alias("doc_id"))
+    return (normalized.join(shared, "norm_url").select("doc_id").union(removed).distinct()
+            .withColumn("could_have_url_duplicate", F.lit(True)))
+
+
+def embed_missing(spark, ctx: RunContext, sentences, images, model: str) -> dict[str, int]:
+    """Embed the sentences (key, text) and candidate images (key) that ``clip_embeddings`` has
+    no row for under ``model``, and append them; how many of each."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    have = read_table(spark, CLIP_EMBEDDINGS, ctx).where(F.col("model") == model).select("key", "modality")
+    texts = (sentences.dropDuplicates(["key"])
+             .join(have.where("modality = 'text'"), "key", "left_anti").persist(StorageLevel.DISK_ONLY))
+    ok = read_table(spark, IMAGES, ctx).where("status = 'ok'").select(F.col("sha256").alias("key"), "image_bytes")
+    pictures = (images.distinct().join(have.where("modality = 'image'"), "key", "left_anti")
+                .join(ok.dropDuplicates(["key"]), "key").persist(StorageLevel.DISK_ONLY))
+    counts = {"sentences_embedded": texts.count(), "images_embedded": pictures.count()}
+    if any(counts.values()):
+        rows = (embed(texts, text_embedding_batches, ctx, counts["sentences_embedded"])
+                .unionByName(embed(pictures, image_embedding_batches, ctx, counts["images_embedded"])))
+        write_table(rows.where(F.col("row_kind") == "embedding"), CLIP_EMBEDDINGS, ctx, append=True)
+    texts.unpersist()
+    pictures.unpersist()
+    return counts
+
+
+def vectors(embeddings, items, index: str, name: str):
+    """doc_id → ``name``: list<struct<index, embedding>> of the items (doc_id, index, key)."""
+    from pyspark.sql import functions as F
+
+    return (items.join(embeddings, "key").groupBy("doc_id")
+            .agg(F.collect_list(F.struct(index, "embedding")).alias(name)))
+
+
+def run(spark, ctx: RunContext) -> dict:
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    started = time.perf_counter()
+    skipped = check_ready(ctx)
+    if skipped is not None:
+        return write_stats(ctx, STAGE, input_rows=0, output_rows=0, rejected={}, seconds=time.perf_counter() - started,
+                           skipped=f"CLIP weights unavailable (clip.required=false): {skipped}")
+    model = ModelSpec.from_settings(ctx.config.clip).label
+    docs, source = documents_with_images(spark, ctx)
+    prepared = (docs.mapInArrow(partial(prepare_batches, settings=ctx.config), MMC4_PREPARED.spark())
+                .persist(StorageLevel.DISK_ONLY))
+    n_docs = prepared.count()
+    documents = prepared.where(F.col("row_kind") == "document").drop("row_kind", "stage", "reason", "key", "detail")
+    with_images = documents.where(F.size("candidates") > 0)
+    sentences = (with_images.select("doc_id", F.posexplode("text_list").alias("i", "text"))
+                 .withColumn("key", text_key("text")))
+    images = with_images.select("doc_id", F.explode("candidates").alias("c")).select(
+        "doc_id", F.col("c.position").alias("position"), F.col("c.image_sha256").alias("key"))
+    embedded = embed_missing(spark, ctx, sentences.select("key", "text"), images.select("key"), model)
+
+    embeddings = read_table(spark, CLIP_EMBEDDINGS, ctx).where(F.col("model") == model)
+    texts = embeddings.where("modality = 'text'").select("key", "embedding")
+    pictures = embeddings.where("modality = 'image'").select("key", "embedding")
+    complete = (documents.join(url_duplicates(spark, ctx, documents), "doc_id", "left")
+                .join(vectors(texts, sentences.select("doc_id", "i", "key"), "i", "sentence_vectors"), "doc_id", "left")
+                .join(vectors(pictures, images, "position", "image_vectors"), "doc_id", "left"))
+    rows = (complete.mapInArrow(partial(retrofit_batches, settings=ctx.config, model=model), MMC4_ROWS.spark())
+            .persist(StorageLevel.DISK_ONLY))
+    try:
+        with arrow_batch_rows(spark, RETROFIT_BATCH_ROWS):
+            write_table(rows.where(F.col("row_kind") == "mmc4"), MMC4, ctx)
+            write_table(rows.where(F.col("row_kind") == "reject").unionByName(
+                prepared.where(F.col("row_kind") == "reject").select(*REJECTS.names), allowMissingColumns=True),
+                REJECTS, ctx, partition={"stage": STAGE})
+    finally:
+        rows.unpersist()
+        prepared.unpersist()
+    written = read_table(spark, MMC4, ctx)
+    totals = written.agg(F.count(F.lit(1)).alias("docs"), F.sum(F.col("core").cast("int")).alias("core"),
+                         F.sum("n_images").alias("images"), F.sum("n_sentences").alias("sentences")).first()
+    dropped = dict(written.select(F.explode("dropped_images.reason").alias("reason")).groupBy("reason").count()
+                   .collect())
+    return write_stats(
+        ctx, STAGE, input_rows=n_docs, output_rows=totals["docs"], rejected=rejected_by_reason(spark, ctx, STAGE),
+        seconds=time.perf_counter() - started, source=source, model=model, sentence_splitter=ctx.config.mmc4.sentences,
+        core=int(totals["core"] or 0), images_placed=int(totals["images"] or 0),
+        sentences=int(totals["sentences"] or 0), images_dropped=dict(sorted(dropped.items(), key=lambda kv: -kv[1])),
+        **embedded)
+
+
+def main(argv=None) -> None:
+    stage_main(STAGE, run, argv)
+
+
+if __name__ == "__main__":
+    main()
