@@ -1,23 +1,47 @@
-"""Export kept documents in OBELICS's layout: ``python -m jobs.export --output RUN_DIR``.
+"""Export in the peers' layouts: ``python -m jobs.export --output RUN_DIR``.
 
 Writes ``RUN_DIR/export_obelics`` (texts, images, metadata JSON, general_metadata JSON), which
-HF ``datasets.load_dataset("parquet", data_files=...)`` reads like OBELICS's own shards. Reads
-``docs_dedup`` when the dedup stage has run, else the kept ``docs``.
+HF ``datasets.load_dataset("parquet", data_files=...)`` reads like OBELICS's own shards, from
+``docs_dedup`` when the dedup stage has run, else the kept ``docs``. When the mmc4 stage has
+run, also ``RUN_DIR/export_mmc4``: JSON lines with MMC4's keys (``url``, ``text_list``,
+``image_info`` with ``image_name``, ``raw_url``, ``face_detections`` (null: weft detects no
+faces), ``matched_text_index``, ``matched_sim``; ``similarity_matrix``,
+``could_have_url_duplicate``), which MMC4's loaders read like its ``docs_shard_*.jsonl``.
 """
 from __future__ import annotations
 
 from jobs.runtime import RunContext, stage_main
 from jobs.tables import read_documents, read_table, write_table
+from schemas.mmc4 import MMC4
 from schemas.obelics_export import OBELICS_EXPORT
+from udfs import storage
 from udfs.obelics_format import DOC_COLUMNS, obelics_batches
+
+MMC4_EXPORT = "export_mmc4"
+
+
+def export_mmc4(spark, ctx: RunContext) -> int:
+    """MMC4's JSON lines from the ``mmc4`` table; how many documents."""
+    from pyspark.sql import functions as F
+
+    info = F.transform("image_info", lambda i: F.struct(
+        i["image_name"].alias("image_name"), i["raw_url"].alias("raw_url"),
+        F.lit(None).cast("array<string>").alias("face_detections"),
+        i["matched_text_index"].alias("matched_text_index"), i["matched_sim"].alias("matched_sim")))
+    docs = read_table(spark, MMC4, ctx).select("url", "text_list", info.alias("image_info"), "similarity_matrix",
+                                               "could_have_url_duplicate")
+    docs.write.mode("overwrite").option("ignoreNullFields", "false").json(ctx.path(MMC4_EXPORT))
+    return docs.count()
 
 
 def run(spark, ctx: RunContext) -> dict:
     docs, source = read_documents(spark, ctx)
     write_table(docs.select(*DOC_COLUMNS).mapInArrow(obelics_batches, OBELICS_EXPORT.spark()), OBELICS_EXPORT, ctx)
     n = read_table(spark, OBELICS_EXPORT, ctx).count()
-    return {"stage": "export", "input_rows": n, "output_rows": n, "rejected": {}, "seconds": 0.0,
-            "source": source}
+    stats = {"stage": "export", "input_rows": n, "output_rows": n, "rejected": {}, "seconds": 0.0, "source": source}
+    if storage.exists(ctx.path(MMC4.name), ctx.config.storage):
+        stats["mmc4_documents"] = export_mmc4(spark, ctx)
+    return stats
 
 
 def main(argv=None) -> None:

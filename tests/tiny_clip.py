@@ -23,3 +23,12 @@ def save_tiny_model(folder: Path, name: str, seed: int):
     checkpoint = folder / "tiny.pt"
     torch.save(model.state_dict(), checkpoint)
     return str(config), str(checkpoint), model.eval(), preprocess
+
+
+def with_tiny_model(settings, tiny, name: str, **clip_changes):
+    """``settings`` with clip pointed at the tiny model ``tiny`` (save_tiny_model's result)."""
+    import dataclasses
+
+    config, checkpoint, _, _ = tiny
+    return dataclasses.replace(settings, clip=dataclasses.replace(
+        settings.clip, model=name, checkpoint=checkpoint, model_config=config, **clip_changes))

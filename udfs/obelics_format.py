@@ -16,7 +16,7 @@ DOC_COLUMNS = ["url", "texts", "images", "image_meta", "general_metadata"]
 
 def obelics_row(doc: dict[str, Any]) -> dict[str, Any]:
     metadata = []
-    for meta in doc["image_meta"]:
+    for meta in doc["image_meta"] or [None] * len(doc["images"] or []):
         if meta is None:
             metadata.append(None)
             continue

@@ -5,11 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from tests.conftest import QUIRKY_DIR, REPO, WARC_DIR
 from tests.image_server import ImageServer
+from tests.tiny_clip import save_tiny_model
 
 pytestmark = pytest.mark.e2e
 FAST = ["--set", "spark.ui=false", "--set", "spark.master=local[2]"]
@@ -28,9 +30,15 @@ def local_images(server) -> list[str]:
 
 def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     out = tmp_path / "run"
+    config, checkpoint, _, _ = save_tiny_model(tmp_path, "weft-tiny-e2e", seed=3)
+    tiny = ["--set", "clip.model=weft-tiny-e2e", "--set", f"clip.checkpoint={checkpoint}",
+            "--set", f"clip.model_config={config}",
+            # random weights give similarities near 0, and the images the bundled WARCs archive are
+            # icons (14x12): relax MMC4's threshold and size rules so documents get placements
+            "--set", "mmc4.min_similarity=-1", "--set", "mmc4.images.min_side=1", "--set", "mmc4.images.min_aspect=0",
+            "--set", "mmc4.images.max_aspect=100"]
     with ImageServer() as server:  # no test reaches the internet: images come from the local mirror
-        proc = weft("--input", str(WARC_DIR), "--output", str(out), *FAST, *local_images(server),
-                    "--set", "clip.required=false")  # no CLIP weights offline: skipped, and said so
+        proc = weft("--input", str(WARC_DIR), "--output", str(out), *FAST, *local_images(server), *tiny)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"table pages        {out}/pages" in proc.stdout
     assert "ingest   11 files" in proc.stdout
@@ -43,10 +51,16 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     images = json.loads((out / "_stats" / "images.json").read_text())
     assert images["balanced"] and images["status"].get("ok", 0) >= 3  # archived in the bundled WARCs (4 today)
     assert set(images["status"]) <= {"ok", "http_404", "decode_error", "not_an_image", "too_many_pixels"}
-    assert "clip     skipped: CLIP weights unavailable (clip.required=false)" in proc.stdout
-    assert "table clip_scores" not in proc.stdout  # a skipped stage lists no tables
-    assert "clip.checkpoint" in json.loads((out / "_stats" / "clip.json").read_text())["skipped"]
-    for stage in ("mmc4", "curate", "report"):
+    clip = json.loads((out / "_stats" / "clip.json").read_text())
+    assert clip["images_embedded"] == images["status"]["ok"] and clip["model"] == f"weft-tiny-e2e@{checkpoint}"
+    mmc4 = json.loads((out / "_stats" / "mmc4.json").read_text())
+    assert mmc4["balanced"] and mmc4["input_rows"] == dedup["output_rows"] and mmc4["output_rows"] >= 1
+    rows = pq.read_table(out / "mmc4").to_pylist()
+    assert len(rows) == mmc4["output_rows"]
+    for row in rows:
+        assert len(row["similarity_matrix"]) == len(row["image_info"]) >= 1
+        assert all(0 <= i["matched_text_index"] < len(row["text_list"]) for i in row["image_info"])
+    for stage in ("curate", "report"):
         assert f"stage {stage} is not implemented yet: skipped" in proc.stderr
     stats = json.loads((out / "_stats" / "ingest.json").read_text())
     # every HTML response of the non-quirky files (counted independently in tests/unit/test_page_records.py)
@@ -98,6 +112,18 @@ def test_bad_runs_stop_before_spark_with_one_line(tmp_path, args, message):
     assert proc.returncode == 2
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("weft: error:") and message in lines[0], proc.stderr
+
+
+def test_without_clip_weights_the_clip_stages_are_skipped_and_say_so(tmp_path, shared_data):
+    out = tmp_path / "run"
+    one = WARC_DIR / "resiliparse_CC-MAIN-2020-34_warcfile.warc.gz"
+    proc = weft("--input", str(one), "--output", str(out), *FAST, "--stages", "ingest,clip,mmc4",
+                "--set", "clip.required=false")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "clip     skipped: CLIP weights unavailable (clip.required=false)" in proc.stdout
+    assert "mmc4     skipped: CLIP weights unavailable (clip.required=false)" in proc.stdout
+    assert "table clip_scores" not in proc.stdout and "table mmc4" not in proc.stdout  # skipped: no tables
+    assert "clip.checkpoint" in json.loads((out / "_stats" / "clip.json").read_text())["skipped"]
 
 
 def test_missing_clip_weights_stop_the_run_before_spark_with_a_pointer(tmp_path):

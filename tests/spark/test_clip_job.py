@@ -1,6 +1,5 @@
 """The clip stage on local Spark with a tiny open_clip model (seeded random weights saved as a
 checkpoint file and loaded through clip.checkpoint)."""
-import dataclasses
 import datetime as dt
 import io
 
@@ -18,7 +17,7 @@ from schemas.docs_dedup import DOCS_DEDUP
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
 from tests.conftest import SHARED
-from tests.tiny_clip import save_tiny_model
+from tests.tiny_clip import save_tiny_model, with_tiny_model
 from udfs.image_decode import decode
 
 pytestmark = pytest.mark.spark
@@ -53,10 +52,8 @@ def run_folder(spark, settings, tmp_path) -> RunContext:
 
 
 def settings_for(test_settings, tiny, **changes):
-    config, checkpoint, _, _ = tiny
-    return dataclasses.replace(test_settings, clip=dataclasses.replace(
-        test_settings.clip, model="weft-tiny-job", checkpoint=checkpoint, model_config=config,
-        embedding_dtype="float32", paragraph_window=1, **changes))
+    return with_tiny_model(test_settings, tiny, "weft-tiny-job", embedding_dtype="float32", paragraph_window=1,
+                           **changes)
 
 
 @pytest.fixture(scope="module")
