@@ -15,7 +15,7 @@ import time
 from functools import partial
 
 from jobs.runtime import RunContext, fail, stage_main
-from jobs.stats import rejected_by_reason, write_stats
+from jobs.stats import rejected_by_reason, write_skipped, write_stats
 from jobs.tables import read_documents, read_table, write_table
 from schemas.clip import CLIP_EMBEDDINGS, CLIP_ROWS, CLIP_SCORES
 from schemas.docs import ALT_PAIRS
@@ -28,15 +28,15 @@ ROWS_PER_TASK = 20_000  # embeddings per Spark task
 
 
 def check_weights(ctx: RunContext) -> str | None:
-    """None when the weights load (on the driver's CPU), else why not; stops the run when CLIP
-    is required."""
+    """None when the weights load (on the driver's CPU), else why the CLIP stages are skipped;
+    stops the run when CLIP is required."""
     try:
         load(ModelSpec.from_settings(ctx.config.clip), "cpu", cache_dir(ctx.config.clip), ctx.config.storage)
         return None
     except ClipUnavailable as exc:
         if ctx.config.clip.required:
             fail(str(exc))
-        return str(exc)
+        return f"CLIP weights unavailable (clip.required=false): {exc}"
 
 
 def scored_pairs(spark, ctx: RunContext):
@@ -96,8 +96,7 @@ def run(spark, ctx: RunContext) -> dict:
     started = time.perf_counter()
     skipped = check_weights(ctx)
     if skipped is not None:
-        return write_stats(ctx, STAGE, input_rows=0, output_rows=0, rejected={}, seconds=time.perf_counter() - started,
-                           skipped=f"CLIP weights unavailable (clip.required=false): {skipped}")
+        return write_skipped(ctx, STAGE, time.perf_counter() - started, skipped)
     pairs = scored_pairs(spark, ctx).persist(StorageLevel.DISK_ONLY)
     images = (read_table(spark, IMAGES, ctx).where("status = 'ok'")
               .select(F.col("sha256").alias("key"), "image_bytes").dropDuplicates(["key"]))

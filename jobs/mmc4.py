@@ -14,7 +14,7 @@ from functools import partial
 
 from jobs.clip import check_weights, embed, text_key
 from jobs.runtime import RunContext, arrow_batch_rows, fail, stage_main
-from jobs.stats import rejected_by_reason, write_stats
+from jobs.stats import rejected_by_reason, write_skipped, write_stats
 from jobs.tables import read_documents, read_table, write_table
 from schemas.clip import CLIP_EMBEDDINGS
 from schemas.duplicates import DUPLICATES
@@ -110,8 +110,7 @@ def run(spark, ctx: RunContext) -> dict:
     started = time.perf_counter()
     skipped = check_ready(ctx)
     if skipped is not None:
-        return write_stats(ctx, STAGE, input_rows=0, output_rows=0, rejected={}, seconds=time.perf_counter() - started,
-                           skipped=f"CLIP weights unavailable (clip.required=false): {skipped}")
+        return write_skipped(ctx, STAGE, time.perf_counter() - started, skipped)
     model = ModelSpec.from_settings(ctx.config.clip).label
     docs, source = documents_with_images(spark, ctx)
     prepared = (docs.mapInArrow(partial(prepare_batches, settings=ctx.config), MMC4_PREPARED.spark())

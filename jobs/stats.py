@@ -32,3 +32,8 @@ def write_stats(ctx: RunContext, stage: str, input_rows: int, output_rows: int, 
     }
     ctx.write_text(f"_stats/{stage}.json", json.dumps(stats, indent=2, sort_keys=False, default=str))
     return stats
+
+
+def write_skipped(ctx: RunContext, stage: str, seconds: float, why: str) -> dict[str, Any]:
+    """Stats of a stage that did not run, saying why."""
+    return write_stats(ctx, stage, input_rows=0, output_rows=0, rejected={}, seconds=seconds, skipped=why)
