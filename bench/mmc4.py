@@ -93,7 +93,8 @@ def main() -> None:
     import numpy as np
 
     from udfs.assignment import place
-    from udfs.sentences import pipeline, split_documents
+    from udfs.sentences import split_documents
+    from udfs.spacy_pipelines import pipeline
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=2000)

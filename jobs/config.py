@@ -179,6 +179,11 @@ class ClipSettings:
 
 
 @dataclass(frozen=True)
+class NlpSettings:
+    spacy_model: str = setting("installed spaCy pipeline (package name or path): sentences, caption signals")
+
+
+@dataclass(frozen=True)
 class Mmc4Core:
     min_sentences: int = setting("fewest sentences of a core document", low=0)
     max_sentences: int = setting("most sentences of a core document", low=0)
@@ -193,7 +198,6 @@ class Mmc4Settings:
     min_similarity: float = setting("images whose best sentence similarity is below this are dropped", low=-1, high=1)
     sentences: str = setting("sentence boundaries: the spaCy model's senter or parser, or the rule-based sentencizer",
                              choices=("senter", "parser", "sentencizer"))
-    spacy_model: str = setting("installed spaCy pipeline (package name or path) for senter and parser")
     formats: list[str] = setting("image formats (Pillow's names) that can be candidates")
     images: ImageSizes = setting("candidate image size rules, on the EXIF-oriented size")
     phash_max_distance: int = setting("images of a document whose perceptual hashes differ in at most this many "
@@ -223,6 +227,7 @@ class Config:
     dedup: DedupSettings = setting("dedup stage")
     images: ImagesSettings = setting("images stage")
     clip: ClipSettings = setting("clip stage")
+    nlp: NlpSettings = setting("spaCy")
     mmc4: Mmc4Settings = setting("mmc4 stage")
     curate: CurateSettings = setting("curate stage")
     run: RunSettings = setting("run behaviour")

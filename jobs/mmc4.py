@@ -24,7 +24,7 @@ from schemas.rejects import REJECTS
 from udfs.clip_batches import image_embedding_batches, text_embedding_batches
 from udfs.clip_model import ModelSpec
 from udfs.mmc4_batches import STAGE, prepare_batches, retrofit_batches
-from udfs.sentences import SpacyUnavailable, pipeline
+from udfs.spacy_pipelines import SpacyUnavailable, pipeline
 
 RETROFIT_BATCH_ROWS = 128  # documents per Arrow batch, each with its sentence and image embeddings
 
@@ -35,7 +35,7 @@ def check_ready(ctx: RunContext) -> str | None:
     skipped = check_weights(ctx)
     if skipped is None:
         try:
-            pipeline(ctx.config.mmc4.sentences, ctx.config.mmc4.spacy_model)
+            pipeline(ctx.config.mmc4.sentences, ctx.config.nlp.spacy_model)
         except SpacyUnavailable as exc:
             fail(str(exc))
     return skipped

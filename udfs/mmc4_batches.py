@@ -55,7 +55,7 @@ def prepare_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.
     """mapInArrow adapter: (doc_id, url, texts, lang, warc_filename, warc_record_offset,
     image_refs) in, MMC4_PREPARED out."""
     schema = MMC4_PREPARED.arrow()
-    mode, model = settings.mmc4.sentences, settings.mmc4.spacy_model
+    mode, model = settings.mmc4.sentences, settings.nlp.spacy_model
     for batch in batches:
         docs = batch.to_pylist()
         try:

