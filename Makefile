@@ -17,7 +17,7 @@ export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 $(VENV)/.base: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e ".[nlp]"
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base

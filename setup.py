@@ -19,6 +19,8 @@ BASE = [
     "pillow==12.3.0",  # image decoding (images stage)
     "urllib3==2.8.0",  # image downloads: streaming, connections to checked addresses
     "scipy==1.17.1",  # linear assignment (mmc4); 1.18 needs Python 3.12
+    "pyahocorasick==2.3.1",  # MetaCLIP entry matching (curate)
+    "faiss-cpu==1.15.1",  # k-means on CLIP image embeddings (curate)
 ]
 
 setup(

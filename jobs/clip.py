@@ -39,6 +39,9 @@ def check_weights(ctx: RunContext) -> str | None:
         return f"CLIP weights unavailable (clip.required=false): {exc}"
 
 
+check_ready = check_weights  # what the pipeline checks before Spark starts
+
+
 def scored_pairs(spark, ctx: RunContext):
     """(doc_id, image_url, image_sha256, text, text_index, text_kind) for every pair to score."""
     from pyspark.sql import functions as F

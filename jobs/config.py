@@ -207,8 +207,37 @@ class Mmc4Settings:
 
 
 @dataclass(frozen=True)
+class MetaclipSettings:
+    entries: str | None = setting("metadata entries, one per line (local or s3://); None: the shipped list")
+    case_sensitive: bool = setting("match entries case-sensitively (MetaCLIP) instead of lower-casing both")
+    balance: bool = setting("drop pairs matching no entry and sample over-represented entries down to t")
+    t: int = setting("pairs kept per entry, in expectation, when balancing", low=1)
+    seed: int = setting("seed of the balancing draws", low=0)
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    k: int = setting("k-means centroids on CLIP image embeddings; 0: no clustering", low=0)
+    sample: int = setting("embeddings k-means is trained on (one task)", low=1)
+    iterations: int = setting("k-means iterations", low=1)
+    seed: int = setting("k-means seed", low=0)
+    reference: str | None = setting(".npy of reference image embeddings: keep pairs in their nearest clusters")
+    max_per_cluster: int | None = setting("keep at most this many pairs per cluster (highest CLIP score first)", low=1)
+
+
+@dataclass(frozen=True)
 class CurateSettings:
     clip_threshold: float = setting("minimum CLIP score for pairs", low=-1, high=1)
+    clip_top_fraction: float | None = setting("keep this top fraction of the run's pairs by CLIP score instead",
+                                              low=0, high=1)
+    languages: list[str] = setting("caption languages kept (fastText lid.176); [] keeps all")
+    min_caption_words: int = setting("fewest words in a caption", low=0)
+    min_caption_chars: int = setting("fewest characters in a caption", low=0)
+    metaclip: MetaclipSettings = setting("MetaCLIP metadata matching and balancing")
+    clusters: ClusterSettings = setting("DataComp image-based clustering (FAISS k-means)")
+    signals: bool = setting("spaCy caption signals: noun, adjective and verb counts, noun chunks")
+    nsfw_head: str | None = setting(".npz weights of a linear/MLP head on CLIP image embeddings; None: no score")
+    max_nsfw: float | None = setting("drop pairs whose nsfw_score is above this; None: tag only", low=0, high=1)
 
 
 @dataclass(frozen=True)
@@ -312,6 +341,8 @@ def _check(name: str, value: Any, kind: Any, meta: typing.Mapping) -> Any:
     value = _coerce(name, value, kind)
     if meta.get("choices") and value not in meta["choices"]:
         raise ConfigError(f"setting {name!r} must be one of {', '.join(meta['choices'])}; got {value!r}")
+    if value is None:
+        return value
     if meta.get("low") is not None and value < meta["low"]:
         raise ConfigError(f"setting {name!r} must be >= {meta['low']}; got {value!r}")
     if meta.get("high") is not None and value > meta["high"]:

@@ -15,7 +15,7 @@ from functools import partial
 from jobs.clip import check_weights, embed, text_key
 from jobs.runtime import RunContext, arrow_batch_rows, fail, stage_main
 from jobs.stats import rejected_by_reason, write_skipped, write_stats
-from jobs.tables import read_documents, read_table, write_table
+from jobs.tables import read_documents, read_table, with_image_rows, write_table
 from schemas.clip import CLIP_EMBEDDINGS
 from schemas.duplicates import DUPLICATES
 from schemas.images import IMAGES
@@ -44,19 +44,11 @@ def check_ready(ctx: RunContext) -> str | None:
 def documents_with_images(spark, ctx: RunContext):
     """The documents, each with its images' ``images`` rows (``image_refs``, page order), and
     the table they come from."""
-    from pyspark.sql import functions as F
-
     docs, source = read_documents(spark, ctx)
-    images = read_table(spark, IMAGES, ctx).select("image_url", "status", "sha256", "format", "oriented_width",
-                                                   "oriented_height", "phash")
-    refs = (docs.select("doc_id", F.posexplode("images").alias("position", "image_url"))
-            .where(F.col("image_url").isNotNull()).join(images, "image_url", "left")
-            .groupBy("doc_id").agg(F.collect_list(F.struct(
-                "position", "image_url", "status", "format", "oriented_width", "oriented_height", "phash",
-                "sha256")).alias("image_refs")))
-    columns = docs.select("doc_id", "url", "texts", "lang", "general_metadata.warc_filename",
+    columns = docs.select("doc_id", "url", "texts", "images", "lang", "general_metadata.warc_filename",
                           "general_metadata.warc_record_offset")
-    return columns.join(refs, "doc_id", "left"), source
+    refs = ("status", "format", "oriented_width", "oriented_height", "phash", "sha256")
+    return with_image_rows(spark, ctx, columns, refs).drop("images"), source
 
 
 def url_duplicates(spark, ctx: RunContext, docs):

@@ -23,6 +23,7 @@ IMPLEMENTED = {
     "images": ("jobs.images", ("images",)),
     "clip": ("jobs.clip", ("clip_embeddings", "clip_scores")),
     "mmc4": ("jobs.mmc4", ("mmc4",)),
+    "curate": ("jobs.curate", ("pairs", "obelics")),
 }
 
 
@@ -33,14 +34,10 @@ def main(argv=None) -> None:
     except ConfigError as exc:
         fail(str(exc))
     ctx = prepare(args, needs_input="ingest" in stages)
-    if "mmc4" in stages:  # weights (and spaCy) are checked before hours of Spark work, not after
-        from jobs.mmc4 import check_ready
-
-        check_ready(ctx)
-    elif "clip" in stages:
-        from jobs.clip import check_weights
-
-        check_weights(ctx)
+    for stage in stages:  # weights, models, files are checked before hours of Spark work, not after
+        module = importlib.import_module(IMPLEMENTED[stage][0]) if stage in IMPLEMENTED else None
+        if hasattr(module, "check_ready"):
+            module.check_ready(ctx)
     spark = build_session(ctx.config, "weft")
     results: dict = {}
     tables: list[str] = []

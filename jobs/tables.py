@@ -34,6 +34,21 @@ def read_documents(spark, ctx: RunContext):
     return read_table(spark, DOCS, ctx).where("keep"), DOCS.name
 
 
+def with_image_rows(spark, ctx: RunContext, docs, columns: tuple[str, ...]):
+    """``docs`` with ``image_refs``: per document, its images' ``images`` rows (``columns`` of
+    them, with ``position`` and ``image_url``; a URL never fetched has null columns); null for a
+    document without images."""
+    from pyspark.sql import functions as F
+
+    from schemas.images import IMAGES
+
+    images = read_table(spark, IMAGES, ctx).select("image_url", *columns)
+    refs = (docs.select("doc_id", F.posexplode("images").alias("position", "image_url"))
+            .where(F.col("image_url").isNotNull()).join(images, "image_url", "left")
+            .groupBy("doc_id").agg(F.collect_list(F.struct("position", "image_url", *columns)).alias("image_refs")))
+    return docs.join(refs, "doc_id", "left")
+
+
 def read_table(spark, table: Table, ctx: RunContext, path: str | None = None):
     """The table (at ``RUN_DIR/<table>`` or ``path``) with its declared schema; empty (not an
     error) when nothing was written yet."""

@@ -31,14 +31,17 @@ def size_reason(width: int, height: int, sizes) -> str | None:
             else "aspect" if not sizes.min_aspect <= aspect <= sizes.max_aspect else None)
 
 
+def datacomp_size_reason(width: int, height: int, sizes) -> str | None:
+    """DataComp's basic size rule (``sizes``: min side, max long/short ratio): too_small, aspect, or None."""
+    if min(width, height) < sizes.min_side:
+        return "too_small"
+    return "aspect" if max(width, height) > sizes.max_aspect * min(width, height) else None
+
+
 def size_tags(width: int, height: int, images_settings) -> dict[str, Any]:
     """OBELICS and DataComp size rules as booleans, and the first failing reason of each."""
-    aspect = width / height if height else float("inf")
-    datacomp = images_settings.datacomp
     obelics_reason = size_reason(width, height, images_settings.obelics)
-    datacomp_reason = ("too_small" if min(width, height) < datacomp.min_side
-                       else "aspect" if max(aspect, 1 / aspect if aspect else float("inf")) > datacomp.max_aspect
-                       else None)
+    datacomp_reason = datacomp_size_reason(width, height, images_settings.datacomp)
     return {"obelics_ok": obelics_reason is None, "obelics_reason": obelics_reason,
             "datacomp_ok": datacomp_reason is None, "datacomp_reason": datacomp_reason}
 

@@ -34,9 +34,13 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     tiny = ["--set", "clip.model=weft-tiny-e2e", "--set", f"clip.checkpoint={checkpoint}",
             "--set", f"clip.model_config={config}",
             # random weights give similarities near 0, and the images the bundled WARCs archive are
-            # icons (14x12): relax MMC4's threshold and size rules so documents get placements
+            # icons (14x12) but one: relax MMC4's threshold and size rules so documents get placements
             "--set", "mmc4.min_similarity=-1", "--set", "mmc4.images.min_side=1", "--set", "mmc4.images.min_aspect=0",
-            "--set", "mmc4.images.max_aspect=100"]
+            "--set", "mmc4.images.max_aspect=100",
+            # the same for curate: icons pass the size rules, any CLIP score passes
+            "--set", "images.obelics.min_side=1", "--set", "images.obelics.min_aspect=0",
+            "--set", "images.obelics.max_aspect=100", "--set", "images.datacomp.min_side=1",
+            "--set", "images.datacomp.max_aspect=100", "--set", "curate.clip_threshold=-1"]
     with ImageServer() as server:  # no test reaches the internet: images come from the local mirror
         proc = weft("--input", str(WARC_DIR), "--output", str(out), *FAST, *local_images(server), *tiny)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -60,7 +64,7 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     for row in rows:
         assert len(row["similarity_matrix"]) == len(row["image_info"]) >= 1
         assert all(0 <= i["matched_text_index"] < len(row["text_list"]) for i in row["image_info"])
-    for stage in ("curate", "report"):
+    for stage in ("report",):
         assert f"stage {stage} is not implemented yet: skipped" in proc.stderr
     stats = json.loads((out / "_stats" / "ingest.json").read_text())
     # every HTML response of the non-quirky files (counted independently in tests/unit/test_page_records.py)
@@ -68,6 +72,14 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     extract = json.loads((out / "_stats" / "extract.json").read_text())
     assert extract["input_rows"] == 344 == extract["output_rows"] + sum(extract["rejected"].values())
     assert extract["kept_docs"] > 0 and extract["alt_pairs"] > 0
+    curate = json.loads((out / "_stats" / "curate.json").read_text())
+    assert curate["balanced"] and curate["documents_in"] == dedup["output_rows"]
+    assert curate["pairs_in"] == extract["alt_pairs"] and curate["pairs"] == len(pq.read_table(out / "pairs"))
+    final = pq.read_table(out / "obelics").to_pylist()
+    assert curate["obelics"] == len(final) >= 1 and curate["pairs"] >= 1
+    ok = {r["image_url"] for r in pq.read_table(out / "images").to_pylist() if r["status"] == "ok"}
+    assert all(url in ok for doc in final for url in doc["images"] if url is not None)
+    assert all(any(doc["images"]) and any(doc["texts"]) for doc in final)
     saved = yaml.safe_load((out / "config.yaml").read_text())
     assert saved["spark"]["master"] == "local[2]" and saved["extract"]["languages"] == ["en"]
 

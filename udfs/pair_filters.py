@@ -1,0 +1,28 @@
+"""DataComp's basic filter for image-text pairs, each rule a stable reason: the image fetched
+and has DataComp's size (min side 200, long/short side <= 3); the caption is in a kept
+language (fastText lid.176), has more than 2 words and more than 5 characters."""
+from __future__ import annotations
+
+from udfs.image_decode import datacomp_size_reason
+
+
+def image_reason(status: str | None, width: int | None, height: int | None, sizes) -> str | None:
+    """Why the pair's image fails (``sizes``: images.datacomp), or None."""
+    if status != "ok":
+        return "image_not_fetched"
+    if not width or not height:
+        return "image_size_unknown"
+    reason = datacomp_size_reason(width, height, sizes)
+    return f"image_{reason}" if reason else None
+
+
+def caption_reason(caption: str | None, lang: str, curate) -> str | None:
+    """Why the caption fails (``curate``: CurateSettings), or None."""
+    text = (caption or "").strip()
+    if len(text.split()) < curate.min_caption_words:
+        return "caption_too_few_words"
+    if len(text) < curate.min_caption_chars:
+        return "caption_too_short"
+    if curate.languages and lang not in curate.languages:
+        return "caption_language"
+    return None
