@@ -6,7 +6,8 @@ writes only its own tables. Pairs go through, in order: DataComp's basic rules (
 and sized, caption language, words, characters), the CLIP score (absolute threshold, or the
 run's top fraction by ``percentile_approx``), the NSFW head (when configured), k-means clusters
 (tag; reference clusters and per-cluster caps when configured), MetaCLIP balancing (last, when
-configured). Every pair dropped is a reject with the first rule it failed. Documents lose the
+configured), and spaCy signals for the pairs kept. Every pair dropped is a reject with the first
+rule it failed. Documents lose the
 images that did not fetch or fail OBELICS's size rules.
 """
 from __future__ import annotations
@@ -26,7 +27,8 @@ from schemas.docs import ALT_PAIRS
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
 from udfs import storage
-from udfs.curate_batches import STAGE, balance_batches, obelics_batches, tag_batches, train_batches, vector_batches
+from udfs.curate_batches import (STAGE, balance_batches, obelics_batches, signal_batches, tag_batches,
+                                  train_batches, vector_batches)
 
 
 def check_ready(ctx: RunContext) -> None:
@@ -156,13 +158,11 @@ def balanced(spark, ctx: RunContext, rows):
     return rows.mapInArrow(partial(balance_batches, settings=ctx.config, counts=counts), TAGGED_PAIRS.spark())
 
 
-def curated_pairs(spark, ctx: RunContext) -> tuple[object, dict]:
-    """TAGGED_PAIRS rows with every rule applied (reason null: the pair is kept)."""
-    from pyspark import StorageLevel
+def curated_pairs(spark, ctx: RunContext, rows) -> tuple[object, dict]:
+    """The tagged pairs ``rows`` with every rule applied (reason null: the pair is kept)."""
     from pyspark.sql import functions as F
 
     curate = ctx.config.curate
-    rows = tagged_pairs(spark, ctx).persist(StorageLevel.DISK_ONLY)
     info: dict = {}
     if storage.exists(ctx.path(CLIP_SCORES.name), ctx.config.storage):
         threshold = clip_threshold(rows, curate)
@@ -179,6 +179,8 @@ def curated_pairs(spark, ctx: RunContext) -> tuple[object, dict]:
         info.update(more)
     if curate.metaclip.balance:
         rows = balanced(spark, ctx, rows)
+    if curate.signals:  # last: spaCy runs only on the pairs that are kept
+        rows = rows.mapInArrow(partial(signal_batches, settings=ctx.config), TAGGED_PAIRS.spark())
     return rows, info
 
 
@@ -194,7 +196,8 @@ def run(spark, ctx: RunContext) -> dict:
 
     started = time.perf_counter()
     check_ready(ctx)
-    pairs, info = curated_pairs(spark, ctx)
+    tagged = tagged_pairs(spark, ctx).persist(StorageLevel.DISK_ONLY)
+    pairs, info = curated_pairs(spark, ctx, tagged)
     pairs = pairs.persist(StorageLevel.DISK_ONLY)
     docs, source = final_documents(spark, ctx)
     docs = docs.persist(StorageLevel.DISK_ONLY)
@@ -208,8 +211,8 @@ def run(spark, ctx: RunContext) -> dict:
                     REJECTS, ctx, partition={"stage": STAGE})
         n_pairs, n_docs = pairs.count(), docs.count()
     finally:
-        pairs.unpersist()
-        docs.unpersist()
+        for frame in (pairs, tagged, docs):
+            frame.unpersist()
     written_pairs = read_table(spark, PAIRS, ctx).count()
     written_docs = read_table(spark, OBELICS, ctx).count()
     return write_stats(

@@ -1,8 +1,8 @@
 """The curate stage's tasks (mapInArrow adapters over the pure rules).
 
 ``tag_batches``: pairs (alt text + image row + CLIP score) in; uid, caption language, MetaCLIP
-matches, DataComp's basic rules and spaCy signals out (TAGGED_PAIRS). ``balance_batches``:
-MetaCLIP's balancing draw on tagged pairs. ``vector_batches``: image embeddings in, k-means
+matches and DataComp's basic rules out (TAGGED_PAIRS). ``balance_batches``: MetaCLIP's
+balancing draw on tagged pairs; ``signal_batches``: spaCy signals of the pairs kept. ``vector_batches``: image embeddings in, k-means
 cluster or NSFW score out. ``obelics_batches``: documents with their images' rows in, final
 ``obelics`` documents (failing images removed) or rejects out.
 """
@@ -35,22 +35,29 @@ def uid(sha256: str | None, image_url: str, caption: str) -> str:
 
 
 @lru_cache(maxsize=2)
-def _entries(path: str | None, storage_settings) -> tuple[str, ...]:
+def _metadata(path: str | None, case_sensitive: bool, storage_settings):
     data = metaclip.SHIPPED.read_bytes() if path is None else storage.read_bytes(path, storage_settings)
-    return metaclip.read_entries(data.decode("utf-8"))
+    listed = metaclip.read_entries(data.decode("utf-8"))
+    return listed, metaclip.automaton(listed, case_sensitive)
+
+
+def metadata(settings):
+    """(entries, their automaton) of ``curate.metaclip.entries`` (or the shipped list), once per worker."""
+    mc = settings.curate.metaclip
+    return _metadata(mc.entries, mc.case_sensitive, settings.storage)
 
 
 def entries(settings) -> tuple[str, ...]:
-    """The MetaCLIP entry list of ``curate.metaclip.entries`` (or the shipped one), read once per worker."""
-    return _entries(settings.curate.metaclip.entries, settings.storage)
+    """The MetaCLIP entry list."""
+    return metadata(settings)[0]
 
 
-def tagged_row(pair: dict[str, Any], settings, listed: tuple[str, ...]) -> dict[str, Any]:
+def tagged_row(pair: dict[str, Any], settings, listed: tuple[str, ...], matcher) -> dict[str, Any]:
     """One pair's tags and its first failing basic rule (signals are added per batch)."""
     curate = settings.curate
     caption = pair.get("alt_text") or ""
     lang, lang_score = detect(caption, settings.extract.langid_model)
-    ids = metaclip.match(caption, listed, curate.metaclip.case_sensitive)
+    ids = metaclip.match(caption, matcher, curate.metaclip.case_sensitive)
     reason = (image_reason(pair.get("status"), pair.get("width"), pair.get("height"), settings.images.datacomp)
               or caption_reason(caption, lang, curate))
     return {
@@ -67,21 +74,28 @@ def tag_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.Reco
     """mapInArrow adapter: (doc_id, image_url, alt_text, page_url, status, sha256, width, height,
     clip_score, model) in, TAGGED_PAIRS out."""
     schema = TAGGED_PAIRS.arrow()
-    listed = entries(settings)
+    listed, matcher = metadata(settings)
     for batch in batches:
         rows = []
         for pair in batch.to_pylist():
             try:
-                rows.append(tagged_row(pair, settings, listed))
+                rows.append(tagged_row(pair, settings, listed, matcher))
             except Exception as exc:  # noqa: BLE001 -- one bad pair must not fail the task
                 rows.append({"uid": uid(pair.get("sha256"), pair["image_url"], pair.get("alt_text") or ""),
                              "url": pair["image_url"], "text": pair.get("alt_text") or "", "reason": "curate_error",
                              "detail": f"{type(exc).__name__}: {exc}"[:1000]})
-        if settings.curate.signals:
-            passing = [r for r in rows if r["reason"] is None]
-            for row, found in zip(passing, signals([r["text"] for r in passing], settings.nlp.spacy_model)):
-                row.update(found)
         yield to_batch(rows, schema)
+
+
+def signal_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+    """mapInArrow adapter over TAGGED_PAIRS: spaCy caption signals for the pairs that pass
+    every rule (the only ones written to ``pairs``)."""
+    for batch in batches:
+        rows = batch.to_pylist()
+        passing = [r for r in rows if r["reason"] is None]
+        for row, found in zip(passing, signals([r["text"] for r in passing], settings.nlp.spacy_model)):
+            row.update(found)
+        yield to_batch(rows, batch.schema)
 
 
 def balance_batches(batches: Iterator[pa.RecordBatch], settings, counts: dict[int, int]) -> Iterator[pa.RecordBatch]:

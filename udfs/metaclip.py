@@ -8,7 +8,6 @@ over the run); the draw is a hash of (seed, pair uid, entry), so reruns keep the
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import xxhash
@@ -38,26 +37,27 @@ def read_entries(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-@lru_cache(maxsize=2)
-def matcher(entries: tuple[str, ...], case_sensitive: bool):
-    """An Aho-Corasick automaton over ``" entry "`` for every entry (value: the entry's index)."""
+def automaton(entries: tuple[str, ...], case_sensitive: bool):
+    """An Aho-Corasick automaton over ``" entry "`` for every entry (value: the entry's index);
+    build it once and keep it (``udfs.curate_batches`` keeps one per worker)."""
     import ahocorasick
 
-    automaton = ahocorasick.Automaton()
+    built = ahocorasick.Automaton()
     for index, entry in enumerate(entries):
         key = f" {entry if case_sensitive else entry.lower()} "
-        if key not in automaton:
-            automaton.add_word(key, index)
-    automaton.make_automaton()
-    return automaton
+        if key not in built:
+            built.add_word(key, index)
+    if len(built):
+        built.make_automaton()
+    return built
 
 
-def match(text: str | None, entries: tuple[str, ...], case_sensitive: bool) -> list[int]:
-    """Indices of the entries the caption matches, ascending."""
-    if not text or not entries:
+def match(text: str | None, matcher, case_sensitive: bool) -> list[int]:
+    """Indices of the entries the caption matches, ascending (``matcher``: ``automaton(...)``)."""
+    if not text or not len(matcher):
         return []
     spaced = spacing(text if case_sensitive else text.lower())
-    return sorted({index for _, index in matcher(entries, case_sensitive).iter(spaced)})
+    return sorted({index for _, index in matcher.iter(spaced)})
 
 
 def match_naive(text: str | None, entries: tuple[str, ...], case_sensitive: bool) -> list[int]:

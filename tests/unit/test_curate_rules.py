@@ -13,7 +13,7 @@ from tests.conftest import SHARED
 from udfs import metaclip
 from udfs.caption_signals import signals
 from udfs.clusters import assign, nearest_clusters, train
-from udfs.curate_batches import entries, uid, vector_batches
+from udfs.curate_batches import metadata, uid, vector_batches
 from udfs.nsfw import load_head, scores
 from udfs.pair_filters import caption_reason, image_reason
 
@@ -44,10 +44,11 @@ def test_caption_rules(test_settings, caption, lang, reason):
 def test_metaclip_spacing_and_matching_follow_metaclip():
     assert metaclip.spacing("Dog,cat.\tbird!") == " Dog , cat .  bird !  "
     listed = ("dog", "hot dog", "cat", "at", "New York")
-    assert metaclip.match("A hot dog, and a cat.", listed, False) == [0, 1, 2]  # "at" inside "cat" is no match
-    assert metaclip.match("new york at night", listed, True) == [3]  # case-sensitive: "New York" does not match
-    assert metaclip.match("new york at night", listed, False) == [3, 4]
-    assert metaclip.match("", listed, False) == [] and metaclip.match("dog", (), False) == []
+    folded, exact = metaclip.automaton(listed, False), metaclip.automaton(listed, True)
+    assert metaclip.match("A hot dog, and a cat.", folded, False) == [0, 1, 2]  # "at" inside "cat" is no match
+    assert metaclip.match("new york at night", exact, True) == [3]  # case-sensitive: "New York" does not match
+    assert metaclip.match("new york at night", folded, False) == [3, 4]
+    assert metaclip.match("", folded, False) == [] and metaclip.match("dog", metaclip.automaton((), False), False) == []
 
 
 def real_captions() -> list[str]:
@@ -55,9 +56,9 @@ def real_captions() -> list[str]:
 
 
 def test_hand_checked_real_captions_match_the_shipped_entries(test_settings):
-    listed = entries(test_settings)
+    listed, matcher = metadata(test_settings)
     assert len(listed) == 20000 and "guyana" in listed and "the" not in listed and "with" not in listed
-    by_caption = {c: {listed[i] for i in metaclip.match(c, listed, False)} for c in real_captions()[:40]}
+    by_caption = {c: {listed[i] for i in metaclip.match(c, matcher, False)} for c in real_captions()[:40]}
     # checked by hand against the list: words that are entries match, stop words ("with", "and",
     # "top") and rarer words ("dragonfly", "bokeh") do not, and "pattern-" is not "pattern"
     # (MetaCLIP spaces out , . ; : ? ! ` only)
@@ -70,11 +71,12 @@ def test_hand_checked_real_captions_match_the_shipped_entries(test_settings):
 
 
 def test_aho_corasick_equals_the_naive_loop_on_10000_real_captions(test_settings):
-    listed = entries(test_settings)[:3000]
+    listed = metadata(test_settings)[0][:3000]
+    matcher = metaclip.automaton(listed, False)
     captions = real_captions()
     assert len(captions) == 10000
-    assert all(metaclip.match(c, listed, False) == metaclip.match_naive(c, listed, False) for c in captions)
-    assert sum(bool(metaclip.match(c, listed, False)) for c in captions) > 8000
+    assert all(metaclip.match(c, matcher, False) == metaclip.match_naive(c, listed, False) for c in captions)
+    assert sum(bool(metaclip.match(c, matcher, False)) for c in captions) > 8000
 
 
 def test_balancing_keeps_about_t_per_over_represented_entry():
