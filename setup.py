@@ -21,6 +21,7 @@ BASE = [
     "scipy==1.17.1",  # linear assignment (mmc4); 1.18 needs Python 3.12
     "pyahocorasick==2.3.1",  # MetaCLIP entry matching (curate)
     "faiss-cpu==1.15.1",  # k-means on CLIP image embeddings (curate)
+    "matplotlib==3.11.2",  # the run report's plots
 ]
 
 setup(

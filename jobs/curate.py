@@ -155,7 +155,8 @@ def balanced(spark, ctx: RunContext, rows):
 
     counts = dict(rows.where(F.col("reason").isNull()).select(F.explode("metaclip_ids").alias("entry"))
                   .groupBy("entry").count().collect())
-    return rows.mapInArrow(partial(balance_batches, settings=ctx.config, counts=counts), TAGGED_PAIRS.spark())
+    return rows.select(*TAGGED_PAIRS.names).mapInArrow(partial(balance_batches, settings=ctx.config, counts=counts),
+                                                       TAGGED_PAIRS.spark())
 
 
 def curated_pairs(spark, ctx: RunContext, rows) -> tuple[object, dict]:
@@ -180,7 +181,8 @@ def curated_pairs(spark, ctx: RunContext, rows) -> tuple[object, dict]:
     if curate.metaclip.balance:
         rows = balanced(spark, ctx, rows)
     if curate.signals:  # last: spaCy runs only on the pairs that are kept
-        rows = rows.mapInArrow(partial(signal_batches, settings=ctx.config), TAGGED_PAIRS.spark())
+        rows = rows.select(*TAGGED_PAIRS.names).mapInArrow(partial(signal_batches, settings=ctx.config),
+                                                           TAGGED_PAIRS.spark())
     return rows, info
 
 

@@ -95,7 +95,7 @@ def signal_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.R
         passing = [r for r in rows if r["reason"] is None]
         for row, found in zip(passing, signals([r["text"] for r in passing], settings.nlp.spacy_model)):
             row.update(found)
-        yield to_batch(rows, batch.schema)
+        yield to_batch(rows, TAGGED_PAIRS.arrow())
 
 
 def balance_batches(batches: Iterator[pa.RecordBatch], settings, counts: dict[int, int]) -> Iterator[pa.RecordBatch]:
@@ -113,7 +113,7 @@ def balance_batches(batches: Iterator[pa.RecordBatch], settings, counts: dict[in
                 row["reason"] = "metaclip_balanced_out"
                 row["detail"] = ", ".join(f"{e} {counts.get(i, 0)}" for i, e in
                                           zip(row["metaclip_ids"], row["metaclip_entries"]))[:1000]
-        yield to_batch(rows, batch.schema)
+        yield to_batch(rows, TAGGED_PAIRS.arrow())
 
 
 def vector_batches(batches: Iterator[pa.RecordBatch], score: Callable[[np.ndarray], np.ndarray],

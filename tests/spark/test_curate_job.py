@@ -173,3 +173,15 @@ def test_nsfw_head_scores_images(spark, done, tmp_path):
     rows = read_table(spark, PAIRS, ctx).collect()
     assert all(r["nsfw_score"] is not None and r["nsfw_score"] <= 0.5 for r in rows)
     assert len(rows) + stats["rejected"].get("nsfw", 0) == 4
+
+
+def test_metaclip_balancing_runs_last_on_the_pairs_that_pass(spark, done):
+    ctx, _ = done
+    balance = dataclasses.replace(ctx.config.curate.metaclip, balance=True, t=1, seed=4)
+    stats = curate.run(spark, RunContext(run_dir=ctx.run_dir, config=with_curate(ctx.config, metaclip=balance)))
+    rows = read_table(spark, PAIRS, ctx).collect()
+    dropped = {r: n for r, n in stats["rejected"].items() if r.startswith("metaclip")}
+    assert len(rows) + sum(dropped.values()) == 4 and set(dropped) <= {"metaclip_balanced_out", "metaclip_no_match"}
+    assert all(r["metaclip_entries"] and r["n_nouns"] is not None for r in rows)
+    again = curate.run(spark, RunContext(run_dir=ctx.run_dir, config=with_curate(ctx.config, metaclip=balance)))
+    assert again["rejected"] == stats["rejected"]  # seeded: the same pairs every time

@@ -1,0 +1,103 @@
+"""Report: ``_stats/<stage>.json`` and the run's tables → ``RUN_DIR/report.html`` (one
+self-contained page: funnel, distributions, timings) and ``RUN_DIR/_stats/summary.json``.
+
+Histograms are computed in Spark (bin counts only reach the driver); tables a run has not
+written are reported as absent, plots without data say so.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+from jobs.runtime import RunContext, STAGES, stage_main
+from jobs.stats import write_stats
+from jobs.tables import read_table
+from schemas.clip import CLIP_SCORES
+from schemas.curate import OBELICS, PAIRS
+from schemas.docs import ALT_PAIRS, DOCS
+from schemas.docs_dedup import DOCS_DEDUP
+from schemas.duplicates import DUPLICATES
+from schemas.images import IMAGES
+from schemas.mmc4 import MMC4
+from schemas.pages import PAGES
+from udfs import storage
+from udfs.report_html import Bars, Histogram, page
+
+STAGE = "report"
+REPORTED_TABLES = (PAGES, DOCS, ALT_PAIRS, DOCS_DEDUP, DUPLICATES, IMAGES, CLIP_SCORES, MMC4, PAIRS, OBELICS)
+
+
+def stage_stats(ctx: RunContext) -> dict[str, dict]:
+    """The stats each stage wrote, in pipeline order."""
+    found = {}
+    for stage in STAGES:
+        path = ctx.path(f"_stats/{stage}.json")
+        if stage != STAGE and storage.exists(path, ctx.config.storage):
+            found[stage] = json.loads(storage.read_bytes(path, ctx.config.storage))
+    return found
+
+
+def histogram(df, column, title: str, xlabel: str, lo: float, hi: float, bins: int = 40,
+              log_x: bool = False) -> Histogram:
+    """Counts of ``column`` in ``bins`` equal bins on [lo, hi] (log-spaced with ``log_x``);
+    values outside are counted in the end bins."""
+    import math
+
+    from pyspark.sql import functions as F
+
+    value = F.log10(F.col(column)) if log_x else F.col(column)
+    low, high = (math.log10(lo), math.log10(hi)) if log_x else (lo, hi)
+    index = F.least(F.greatest(F.floor((value - low) / ((high - low) / bins)), F.lit(0)), F.lit(bins - 1))
+    counts = dict(df.where(F.col(column).isNotNull() & ((F.col(column) > 0) if log_x else F.lit(True)))
+                  .select(index.cast("int").alias("b")).groupBy("b").count().collect())
+    edges = [low + i * (high - low) / bins for i in range(bins + 1)]
+    return Histogram(title, xlabel, [10 ** e for e in edges] if log_x else edges,
+                     [counts.get(i, 0) for i in range(bins)], log_x)
+
+
+def charts(spark, ctx: RunContext, present: set[str]) -> list:
+    from pyspark.sql import functions as F
+
+    def table(t):
+        return read_table(spark, t, ctx)
+
+    out = []
+    docs = table(DOCS) if DOCS.name in present else None
+    out.append(histogram(docs, "lang_score", "Language-id score of documents", "lid.176 score", 0, 1)
+               if docs is not None else Histogram("Language-id score of documents", "", [0, 1], [0]))
+    out.append(histogram(docs, "n_words", "Words per document (kept text)", "words", 1, 100_000, log_x=True)
+               if docs is not None else Histogram("Words per document", "", [1, 2], [0]))
+    ok = table(IMAGES).where("status = 'ok'") if IMAGES.name in present else None
+    out.append(histogram(ok.select(F.least("width", "height").alias("side")), "side",
+                         "Image size (shorter side, images fetched ok)", "pixels", 1, 10_000, log_x=True)
+               if ok is not None else Histogram("Image size", "", [1, 2], [0]))
+    out.append(histogram(table(CLIP_SCORES), "similarity", "CLIP score (image vs alt text and nearby text)",
+                         "cosine similarity", -0.2, 0.6) if CLIP_SCORES.name in present
+               else Histogram("CLIP score", "", [0, 1], [0]))
+    kinds = dict(table(DUPLICATES).groupBy("kind").count().collect()) if DUPLICATES.name in present else {}
+    out.append(Bars("Duplicates by kind", dict(sorted(kinds.items(), key=lambda kv: -kv[1]))))
+    return out
+
+
+def run(spark, ctx: RunContext) -> dict:
+    started = time.perf_counter()
+    stats = stage_stats(ctx)
+    present = {t.name for t in REPORTED_TABLES if storage.exists(ctx.path(t.name), ctx.config.storage)}
+    tables = {t.name: read_table(spark, t, ctx).count() for t in REPORTED_TABLES if t.name in present}
+    ctx.write_text("report.html", page(ctx.run_dir, stats, tables, charts(spark, ctx, present)))
+    summary = {"run_dir": ctx.run_dir, "run_date": ctx.run_date, "tables": tables,
+               "stages": {s: {k: v.get(k) for k in ("input_rows", "output_rows", "seconds", "balanced", "skipped")}
+                          | {"rejected": sum((v.get("rejected") or {}).values())} for s, v in stats.items()},
+               "balanced": all(v.get("balanced", True) for v in stats.values())}
+    ctx.write_text("_stats/summary.json", json.dumps(summary, indent=2, default=str))
+    return write_stats(ctx, STAGE, input_rows=len(stats), output_rows=len(stats), rejected={},
+                       seconds=time.perf_counter() - started, report=ctx.path("report.html"),
+                       stages_reported=list(stats))
+
+
+def main(argv=None) -> None:
+    stage_main(STAGE, run, argv)
+
+
+if __name__ == "__main__":
+    main()
