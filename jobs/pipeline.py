@@ -12,6 +12,7 @@ if __package__ in (None, ""):  # spark-submit jobs/pipeline.py: make the package
     sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__file__)))
 
 from jobs.config import ConfigError  # noqa: E402
+from jobs.progress import finished, progress  # noqa: E402
 from jobs.runtime import arg_parser, build_session, fail, parse_stages, prepare  # noqa: E402
 from jobs.summary import NOT_IMPLEMENTED, print_summary  # noqa: E402
 
@@ -24,6 +25,7 @@ IMPLEMENTED = {
     "clip": ("jobs.clip", ("clip_embeddings", "clip_scores")),
     "mmc4": ("jobs.mmc4", ("mmc4",)),
     "curate": ("jobs.curate", ("pairs", "obelics")),
+    "report": ("jobs.report", ()),
 }
 
 
@@ -48,7 +50,9 @@ def main(argv=None) -> None:
                 results[stage] = NOT_IMPLEMENTED
                 continue
             module, written = IMPLEMENTED[stage]
-            results[stage] = importlib.import_module(module).run(spark, ctx)
+            with progress(spark, stage):
+                results[stage] = importlib.import_module(module).run(spark, ctx)
+            finished(stage, results[stage])
             if not results[stage].get("skipped"):
                 tables += [t for t in written if t not in tables]
     finally:

@@ -30,3 +30,6 @@ def print_summary(ctx: RunContext, results: dict[str, dict | str], tables: tuple
     print(f"  stats               {ctx.path('_stats')}/<stage>.json")
     for stage, stats in results.items():
         print(stage_line(stage, stats))
+    report = results.get("report")
+    if isinstance(report, dict) and report.get("report"):
+        print(f"\nreport: {report['report']}")

@@ -64,8 +64,15 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
     for row in rows:
         assert len(row["similarity_matrix"]) == len(row["image_info"]) >= 1
         assert all(0 <= i["matched_text_index"] < len(row["text_list"]) for i in row["image_info"])
-    for stage in ("report",):
-        assert f"stage {stage} is not implemented yet: skipped" in proc.stderr
+    assert "not implemented" not in proc.stderr
+    for stage in ("ingest", "extract", "dedup", "images", "clip", "mmc4", "curate", "report"):
+        assert f"weft: {stage} started" in proc.stderr and f"weft: {stage} done: " in proc.stderr
+    assert f"report: {out}/report.html" in proc.stdout
+    report = (out / "report.html").read_text()
+    assert '<table id="funnel">' in report and report.count("data:image/png;base64,") >= 5
+    summary = json.loads((out / "_stats" / "summary.json").read_text())
+    assert summary["balanced"] and summary["tables"]["pages"] == 344 and set(summary["stages"]) == {
+        "ingest", "extract", "dedup", "images", "clip", "mmc4", "curate"}
     stats = json.loads((out / "_stats" / "ingest.json").read_text())
     # every HTML response of the non-quirky files (counted independently in tests/unit/test_page_records.py)
     assert stats["output_rows"] == 344 and stats["balanced"] and not stats["unbalanced_files"]
