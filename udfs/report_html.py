@@ -13,7 +13,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;mar
 h1{font-size:1.5rem;margin-bottom:.2rem} h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #dde}
 .meta{color:#667;font-size:.9rem} table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{padding:.35rem .6rem;border-bottom:1px solid #e6e8ef;text-align:right;vertical-align:top}
-th:first-child,td:first-child,td.reasons{text-align:left} th{background:#f4f5f9}
+th:first-child,td:first-child,.reasons{text-align:left} th{background:#f4f5f9}
 .bad{color:#a33} .skip{color:#886} .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:1rem}
 figure{margin:0} figcaption{font-size:.85rem;color:#556}
 """
@@ -99,7 +99,7 @@ def page(run_dir: str, stats: dict[str, dict[str, Any]], tables: dict[str, int],
 <html lang="en"><head><meta charset="utf-8"><title>weft run report</title><style>{CSS}</style></head>
 <body><h1>weft run report</h1><div class="meta">{html.escape(run_dir)}</div>
 <h2>Funnel</h2>
-<table id="funnel"><thead><tr><th>stage</th><th>in</th><th>out</th><th>rejected</th><th>top reasons</th>
+<table id="funnel"><thead><tr><th>stage</th><th>in</th><th>out</th><th>rejected</th><th class="reasons">top reasons</th>
 <th>seconds</th></tr></thead><tbody>
 {funnel}
 </tbody></table>

@@ -1,0 +1,69 @@
+"""The run report as a user sees it: opened in headless Chromium (Debian's chromium package,
+installed here when missing; skipped, saying why, where it cannot be), with a screenshot saved
+in the run folder."""
+import os
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+from PIL import Image, ImageStat
+
+from tests.conftest import REPO, WARC_DIR
+
+pytestmark = pytest.mark.e2e
+
+
+def chromium() -> str:
+    """The chromium binary, installing Debian's package first if needed (root and apt-get)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("chromium is not installed and this user cannot apt-get install it")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]):
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"{' '.join(command)} took more than 15 minutes")
+        if done.returncode != 0:
+            pytest.skip(f"cannot install chromium: {' '.join(command)}: {done.stderr.strip()[-300:]}")
+    return shutil.which("chromium") or pytest.skip("apt-get installed chromium but no chromium binary is on PATH")
+
+
+class Elements(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+
+
+def test_report_opens_in_chromium_with_the_funnel_and_plots(tmp_path, shared_data):
+    browser = chromium()
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-m", "jobs.pipeline", "--input", str(WARC_DIR), "--output", str(out),
+                           "--stages", "ingest,extract,dedup,report", "--set", "spark.ui=false",
+                           "--set", "spark.master=local[2]"], cwd=REPO, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    page = f"file://{out / 'report.html'}"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--allow-file-access-from-files"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", page], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    elements = Elements()
+    elements.feed(dom.stdout)
+    assert ("table", {"id": "funnel"}) in elements.found
+    images = [a for t, a in elements.found if t == "img"]
+    assert len(images) >= 4 and all(a["src"].startswith("data:image/png;base64,") for a in images)
+    screenshot = out / "report.png"
+    shot = subprocess.run([browser, *flags, f"--screenshot={screenshot}", "--window-size=1280,2400", page],
+                          capture_output=True, text=True, timeout=120)
+    assert shot.returncode == 0 and screenshot.exists(), shot.stderr[-2000:]
+    with Image.open(screenshot) as picture:
+        assert picture.size == (1280, 2400)
+        assert max(ImageStat.Stat(picture.convert("L")).stddev) > 10  # rendered content, not a blank page
