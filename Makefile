@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: run test bench java clean
+.PHONY: run test bench bundle bundle-venv java clean
 
 $(VENV)/.base: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: $(VENV)/.dev java
 
 bench: $(VENV)/.dev java
 	$(PY) bench/ingest.py
+
+bundle: $(VENV)/.base   # dist/weft-<version>.zip (--py-files) and dist/weft_main.py
+	$(PY) infra/build_bundle.py
+
+bundle-venv: $(VENV)/.base   # also dist/weft-venv-<version>.tar.gz (--archives ...#environment)
+	$(PY) infra/build_bundle.py --venv
 
 clean:
 	rm -rf $(VENV) out dist build *.egg-info .pytest_cache

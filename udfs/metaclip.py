@@ -8,11 +8,11 @@ over the run); the draw is a hash of (seed, pair uid, entry), so reruns keep the
 """
 from __future__ import annotations
 
-from pathlib import Path
+from importlib import resources
 
 import xxhash
 
-SHIPPED = Path(__file__).parent / "wordlists" / "metaclip_entries.txt"
+SHIPPED = resources.files("udfs").joinpath("wordlists", "metaclip_entries.txt")  # also inside a --py-files zip
 PUNCTUATION = (",", ".", ";", ":", "?", "!", "`")
 SPACES = ("\t", "\n", "\r")
 
