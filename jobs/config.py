@@ -244,6 +244,7 @@ class CurateSettings:
 class RunSettings:
     mode: str = setting("how a run treats earlier output", choices=("incremental", "overwrite", "append"))
     date: str | None = setting("the run's date, YYYY-MM-DD (partitions what the run adds); None: today in UTC")
+    state: str | None = setting("folder of the completed-files list (local or s3://); None: RUN_DIR/_state")
 
 
 @dataclass(frozen=True)

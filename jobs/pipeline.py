@@ -14,6 +14,7 @@ if __package__ in (None, ""):  # spark-submit jobs/pipeline.py: make the package
 from jobs.config import ConfigError  # noqa: E402
 from jobs.progress import finished, progress  # noqa: E402
 from jobs.runtime import arg_parser, build_session, fail, parse_stages, prepare  # noqa: E402
+from jobs.state import location, record, skip_completed  # noqa: E402
 from jobs.summary import NOT_IMPLEMENTED, print_summary  # noqa: E402
 
 # Stage name -> module with run(spark, ctx) -> stats, and the tables it writes.
@@ -36,6 +37,15 @@ def main(argv=None) -> None:
     except ConfigError as exc:
         fail(str(exc))
     ctx = prepare(args, needs_input="ingest" in stages)
+    if "ingest" in stages:
+        skipped = skip_completed(ctx)
+        if skipped and not ctx.files:
+            print(f"weft: all {len(skipped)} input files were completed by earlier runs "
+                  f"({location(ctx)}); nothing to do (run.mode=overwrite processes them again)")
+            return
+        if skipped:
+            print(f"weft: skipping {len(skipped)} input files completed by earlier runs ({location(ctx)})",
+                  file=sys.stderr)
     for stage in stages:  # weights, models, files are checked before hours of Spark work, not after
         module = importlib.import_module(IMPLEMENTED[stage][0]) if stage in IMPLEMENTED else None
         if hasattr(module, "check_ready"):
@@ -57,6 +67,8 @@ def main(argv=None) -> None:
                 tables += [t for t in written if t not in tables]
     finally:
         spark.stop()
+    if "ingest" in stages:  # every stage has written its tables: the files are done
+        record(ctx, ctx.files)
     print_summary(ctx, results, tuple(tables))
 
 
