@@ -13,11 +13,8 @@ else
   python3 -m venv /opt/weft/venv
   /opt/weft/venv/bin/pip install --quiet "weft[nlp,clip]"
 fi
-if command -v nvidia-smi >/dev/null 2>&1; then
-  cat > /opt/weft/getGpusResources.sh <<'SCRIPT'
-#!/bin/bash
-ADDRS=$(nvidia-smi --query-gpu=index --format=csv,noheader | sed -e ':a' -e 'N' -e '$!ba' -e 's/\n/","/g')
-echo "{\"name\": \"gpu\", \"addresses\":[\"$ADDRS\"]}"
-SCRIPT
+if command -v nvidia-smi >/dev/null 2>&1; then  # infra/getGpusResources.sh, uploaded by submit.sh
+  gsutil cp "$(/usr/share/google/get_metadata_value attributes/weft-folder)/getGpusResources.sh" \
+    /opt/weft/getGpusResources.sh
   chmod +x /opt/weft/getGpusResources.sh
 fi

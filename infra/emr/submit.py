@@ -4,7 +4,7 @@
         --output s3://my-bucket/weft/runs --run-date 2026-11-29 [--region us-east-1] [--dry-run]
 
 ``--dry-run`` prints the RunJobFlow request as JSON and calls nothing. Upload first:
-bootstrap.sh, dist/weft-<version>.zip, dist/weft_main.py, dist/weft-venv-<version>.tar.gz and
+bootstrap.sh, ../getGpusResources.sh, dist/weft-<version>.zip, dist/weft_main.py, dist/weft-venv-<version>.tar.gz and
 configs/gpu.yaml to s3://BUCKET/weft/ (``make bundle-venv``).
 """
 from __future__ import annotations
