@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import sys
 import tempfile
 import time
@@ -52,17 +53,19 @@ def write_inputs(spark, ctx, captions: list[str], rows: int) -> None:
 
     rng = np.random.default_rng(0)
     ids = np.arange(rows)
+    texts = [captions[i % len(captions)] for i in ids]
     urls = [f"http://img{i % 997}.example/{i}.jpg" for i in ids]
     docs = [f"d{i // 4}" for i in ids]
     frames = {
         ALT_PAIRS: pd.DataFrame({"doc_id": docs, "image_url": urls, "page_url": [f"http://{d}/" for d in docs],
-                                 "alt_text": [captions[i % len(captions)] for i in ids], "position": 1}),
+                                 "alt_text": texts, "position": 1}),
         IMAGES: pd.DataFrame({"image_url": urls, "status": np.where(rng.random(rows) < 0.9, "ok", "http_404"),
                               "sha256": [f"{i:064x}" for i in ids], "width": rng.integers(100, 800, rows),
                               "height": rng.integers(100, 800, rows), "format": "JPEG"}),
         CLIP_SCORES: pd.DataFrame({"doc_id": docs, "image_url": urls, "text_kind": "alt_text",
                                    "similarity": rng.normal(0.28, 0.05, rows).astype("float32"),
-                                   "image_sha256": [f"{i:064x}" for i in ids], "text_key": "k", "model": "bench"}),
+                                   "image_sha256": [f"{i:064x}" for i in ids], "model": "bench",
+                                   "text_key": [hashlib.sha256(t.encode()).hexdigest() for t in texts]}),
     }
     for table, frame in frames.items():
         for column in table.columns:

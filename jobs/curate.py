@@ -3,7 +3,7 @@
 Cheap and rerunnable (``python -m jobs.curate --output RUN_DIR --set curate.clip_threshold=0.3``):
 it reads ``alt_pairs``, ``images``, ``clip_scores``, ``clip_embeddings`` and the documents, and
 writes only its own tables. Pairs go through, in order: DataComp's basic rules (image fetched
-and sized, caption language, words, characters), the CLIP score (absolute threshold, or the
+and sized, caption words, characters, language), the CLIP score (absolute threshold, or the
 run's top fraction by ``percentile_approx``), the NSFW head (when configured), k-means clusters
 (tag; reference clusters and per-cluster caps when configured), MetaCLIP balancing (last, when
 configured), and spaCy signals for the pairs kept. Every pair dropped is a reject with the first
@@ -18,6 +18,7 @@ from functools import partial
 
 import pyarrow as pa
 
+from jobs.clip import text_key
 from jobs.runtime import RunContext, fail, stage_main
 from jobs.stats import rejected_by_reason, write_stats
 from jobs.tables import read_documents, read_table, with_image_rows, write_table
@@ -67,9 +68,12 @@ def tagged_pairs(spark, ctx: RunContext):
 
     images = read_table(spark, IMAGES, ctx).select("image_url", "status", "sha256", "width", "height")
     scores = (read_table(spark, CLIP_SCORES, ctx).where("text_kind = 'alt_text'")
-              .groupBy("doc_id", "image_url").agg(F.max("similarity").alias("clip_score"), F.first("model").alias("model")))
+              .groupBy("doc_id", "image_url", "text_key")  # the score of this pair's own caption
+              .agg(F.max("similarity").alias("clip_score"), F.first("model").alias("model")))
     pairs = (read_table(spark, ALT_PAIRS, ctx).select("doc_id", "image_url", "alt_text", "page_url")
-             .join(images, "image_url", "left").join(scores, ["doc_id", "image_url"], "left"))
+             .withColumn("text_key", text_key("alt_text"))
+             .join(images, "image_url", "left").join(scores, ["doc_id", "image_url", "text_key"], "left")
+             .drop("text_key"))
     return pairs.mapInArrow(partial(tag_batches, settings=ctx.config), TAGGED_PAIRS.spark())
 
 
@@ -90,7 +94,8 @@ def image_vectors(spark, ctx: RunContext, rows):
 
     keys = rows.where(F.col("reason").isNull() & F.col("sha256").isNotNull()).select(
         F.col("sha256").alias("key"), "model").distinct()
-    embeddings = read_table(spark, CLIP_EMBEDDINGS, ctx).where("modality = 'image'").select("key", "model", "embedding")
+    embeddings = (read_table(spark, CLIP_EMBEDDINGS, ctx).where("modality = 'image' AND embedding IS NOT NULL")
+                  .select("key", "model", "embedding"))
     return keys.join(embeddings, ["key", "model"]).select("key", "embedding").dropDuplicates(["key"])
 
 

@@ -38,7 +38,7 @@ def main(argv=None) -> None:
         fail(str(exc))
     ctx = prepare(args, needs_input="ingest" in stages)
     if "ingest" in stages:
-        skipped = skip_completed(ctx)
+        skipped = skip_completed(ctx, stages)
         if skipped and not ctx.files:
             print(f"weft: all {len(skipped)} input files were completed by earlier runs "
                   f"({location(ctx)}); nothing to do (run.mode=overwrite processes them again)")
@@ -67,8 +67,8 @@ def main(argv=None) -> None:
                 tables += [t for t in written if t not in tables]
     finally:
         spark.stop()
-    if "ingest" in stages:  # every stage has written its tables: the files are done
-        record(ctx, ctx.files)
+    if "ingest" in stages and not any(isinstance(r, dict) and r.get("skipped") for r in results.values()):
+        record(ctx, ctx.files, stages)  # every stage has written its tables: the files are done
     print_summary(ctx, results, tuple(tables))
 
 

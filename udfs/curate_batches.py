@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from schemas.curate import OBELICS_ROWS, TAGGED_PAIRS
 from udfs import metaclip, storage
@@ -26,6 +27,7 @@ from udfs.pair_filters import caption_reason, image_reason
 from udfs.repeated_content import remove_content
 
 STAGE = "curate"
+MAX_SIGNAL_CHARS = 10_000  # captions are short; a longer alt text is junk, and spaCy caps length
 
 
 def uid(sha256: str | None, image_url: str, caption: str) -> str:
@@ -90,11 +92,22 @@ def tag_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.Reco
 def signal_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter over TAGGED_PAIRS: spaCy caption signals for the pairs that pass
     every rule (the only ones written to ``pairs``)."""
+    model = settings.nlp.spacy_model
     for batch in batches:
         rows = batch.to_pylist()
         passing = [r for r in rows if r["reason"] is None]
-        for row, found in zip(passing, signals([r["text"] for r in passing], settings.nlp.spacy_model)):
-            row.update(found)
+        texts = [r["text"][:MAX_SIGNAL_CHARS] for r in passing]
+        try:
+            found = signals(texts, model)
+        except Exception:  # noqa: BLE001 -- one caption spaCy refuses must not fail the task
+            found = []
+            for text in texts:
+                try:
+                    found += signals([text], model)
+                except Exception:  # noqa: BLE001 -- that caption's signals stay null
+                    found.append({})
+        for row, values in zip(passing, found):
+            row.update(values)
         yield to_batch(rows, TAGGED_PAIRS.arrow())
 
 
@@ -127,7 +140,11 @@ def vector_batches(batches: Iterator[pa.RecordBatch], score: Callable[[np.ndarra
 
 def embedding_matrix(batch: pa.RecordBatch) -> np.ndarray:
     """The batch's ``embedding`` column (list<float>, one dimension) as an n x d matrix."""
-    flat = batch.column("embedding").flatten().to_numpy(zero_copy_only=False)
+    column = batch.column("embedding")
+    lengths = set(pc.list_value_length(column).to_pylist())
+    if len(lengths) != 1 or None in lengths:
+        raise ValueError(f"embeddings of lengths {sorted(lengths, key=str)} in one batch (one model expected)")
+    flat = column.flatten().to_numpy(zero_copy_only=False)
     return flat.reshape(len(batch), -1).astype(np.float32, copy=False)
 
 

@@ -91,6 +91,10 @@ def _matrices(column: pa.Array, index: str) -> list[tuple[np.ndarray, np.ndarray
             out.append(None)
             continue
         a, b = offsets[row], offsets[row + 1]
+        lengths = np.diff(starts[a:b + 1])
+        if b > a and (lengths.min() != lengths.max() or lengths.min() == 0):
+            out.append(None)  # null or mixed-length embeddings: the document is treated as not embedded
+            continue
         flat = values[starts[a]:starts[b]]
         out.append((indices[a:b], flat.reshape(b - a, -1) if b > a else flat.reshape(0, 0)))
     return out

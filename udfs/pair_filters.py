@@ -1,6 +1,6 @@
 """DataComp's basic filter for image-text pairs, each rule a stable reason: the image fetched
-and has DataComp's size (min side 200, long/short side <= 3); the caption is in a kept
-language (fastText lid.176), has more than 2 words and more than 5 characters."""
+and has DataComp's size (min side 200, long/short side <= 3); the caption has more than 2 words
+and more than 5 characters, and is in a kept language (fastText lid.176), checked in that order."""
 from __future__ import annotations
 
 from udfs.image_decode import datacomp_size_reason

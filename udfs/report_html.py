@@ -76,8 +76,8 @@ def funnel_rows(stats: dict[str, dict[str, Any]]) -> str:
     rows = []
     for stage, s in stats.items():
         if s.get("skipped"):
-            rows.append(f'<tr><td>{html.escape(stage)}</td><td colspan="4" class="skip">skipped: '
-                        f'{html.escape(str(s["skipped"]))[:300]}</td></tr>')
+            rows.append(f'<tr><td>{html.escape(stage)}</td><td colspan="5" class="skip">skipped: '
+                        f'{html.escape(str(s["skipped"])[:300])}</td></tr>')
             continue
         rejected = s.get("rejected") or {}
         reasons = ", ".join(f"{html.escape(k)} {v:,}" for k, v in list(rejected.items())[:6])
