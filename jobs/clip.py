@@ -82,6 +82,14 @@ def text_key(column: str):
     return F.sha2(F.col(column), 256)
 
 
+def image_inputs(spark, ctx: RunContext):
+    """(key, image_bytes) of every distinct image fetched ok, keyed by sha256."""
+    from pyspark.sql import functions as F
+
+    return (read_table(spark, IMAGES, ctx).where("status = 'ok'")
+            .select(F.col("sha256").alias("key"), "image_bytes").dropDuplicates(["key"]))
+
+
 def embed(inputs, batches_fn, ctx: RunContext, count: int):
     """(key, image_bytes) or (key, text) rows → CLIP_ROWS (embeddings, rejects), ``count`` rows
     spread over tasks, on the clip GPU profile when there is one."""
@@ -101,8 +109,7 @@ def run(spark, ctx: RunContext) -> dict:
     if skipped is not None:
         return write_skipped(ctx, STAGE, time.perf_counter() - started, skipped)
     pairs = scored_pairs(spark, ctx).persist(StorageLevel.DISK_ONLY)
-    images = (read_table(spark, IMAGES, ctx).where("status = 'ok'")
-              .select(F.col("sha256").alias("key"), "image_bytes").dropDuplicates(["key"]))
+    images = image_inputs(spark, ctx)
     texts = pairs.select(F.col("text_key").alias("key"), "text").dropDuplicates(["key"])
     n_images, n_texts = images.count(), texts.count()
     rows = (embed(images, image_embedding_batches, ctx, n_images)

@@ -35,7 +35,7 @@ from udfs.curate_batches import (STAGE, balance_batches, obelics_batches, signal
 def check_ready(ctx: RunContext) -> None:
     """Stop before Spark when what the settings ask for cannot be loaded: spaCy (signals), the
     NSFW head, the MetaCLIP entry list."""
-    from udfs.curate_batches import entries
+    from udfs.curate_batches import metadata
     from udfs.nsfw import load_head
     from udfs.spacy_pipelines import SpacyUnavailable, pipeline
 
@@ -45,7 +45,7 @@ def check_ready(ctx: RunContext) -> None:
             pipeline("tagger", ctx.config.nlp.spacy_model)
         if curate.nsfw_head:
             load_head(curate.nsfw_head, ctx.config.storage)
-        entries(ctx.config)
+        metadata(ctx.config)
     except SpacyUnavailable as exc:
         fail(f"{exc} (or set curate.signals=false)")
     except (OSError, ValueError, KeyError) as exc:
@@ -160,8 +160,7 @@ def balanced(spark, ctx: RunContext, rows):
 
     counts = dict(rows.where(F.col("reason").isNull()).select(F.explode("metaclip_ids").alias("entry"))
                   .groupBy("entry").count().collect())
-    return rows.select(*TAGGED_PAIRS.names).mapInArrow(partial(balance_batches, settings=ctx.config, counts=counts),
-                                                       TAGGED_PAIRS.spark())
+    return rows.mapInArrow(partial(balance_batches, settings=ctx.config, counts=counts), TAGGED_PAIRS.spark())
 
 
 def curated_pairs(spark, ctx: RunContext, rows) -> tuple[object, dict]:
@@ -186,8 +185,7 @@ def curated_pairs(spark, ctx: RunContext, rows) -> tuple[object, dict]:
     if curate.metaclip.balance:
         rows = balanced(spark, ctx, rows)
     if curate.signals:  # last: spaCy runs only on the pairs that are kept
-        rows = rows.select(*TAGGED_PAIRS.names).mapInArrow(partial(signal_batches, settings=ctx.config),
-                                                           TAGGED_PAIRS.spark())
+        rows = rows.mapInArrow(partial(signal_batches, settings=ctx.config), TAGGED_PAIRS.spark())
     return rows, info
 
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import time
 from functools import partial
 
-from jobs.clip import check_weights, embed, text_key
+from jobs.clip import check_weights, embed, image_inputs, text_key
 from jobs.runtime import RunContext, arrow_batch_rows, fail, stage_main
 from jobs.stats import rejected_by_reason, write_skipped, write_stats
 from jobs.tables import read_documents, read_table, with_image_rows, write_table
 from schemas.clip import CLIP_EMBEDDINGS
 from schemas.duplicates import DUPLICATES
-from schemas.images import IMAGES
 from schemas.mmc4 import MMC4, MMC4_PREPARED, MMC4_ROWS
 from schemas.rejects import REJECTS
 from udfs.clip_batches import image_embedding_batches, text_embedding_batches
@@ -74,9 +73,8 @@ def embed_missing(spark, ctx: RunContext, sentences, images, model: str) -> dict
     have = read_table(spark, CLIP_EMBEDDINGS, ctx).where(F.col("model") == model).select("key", "modality")
     texts = (sentences.dropDuplicates(["key"])
              .join(have.where("modality = 'text'"), "key", "left_anti").persist(StorageLevel.DISK_ONLY))
-    ok = read_table(spark, IMAGES, ctx).where("status = 'ok'").select(F.col("sha256").alias("key"), "image_bytes")
     pictures = (images.distinct().join(have.where("modality = 'image'"), "key", "left_anti")
-                .join(ok.dropDuplicates(["key"]), "key").persist(StorageLevel.DISK_ONLY))
+                .join(image_inputs(spark, ctx), "key").persist(StorageLevel.DISK_ONLY))
     counts = {"sentences_embedded": texts.count(), "images_embedded": pictures.count()}
     if any(counts.values()):
         rows = (embed(texts, text_embedding_batches, ctx, counts["sentences_embedded"])

@@ -12,7 +12,7 @@ if __package__ in (None, ""):  # spark-submit jobs/pipeline.py: make the package
     sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__file__)))
 
 from jobs.config import ConfigError  # noqa: E402
-from jobs.progress import finished, progress  # noqa: E402
+from jobs.progress import run_logged  # noqa: E402
 from jobs.runtime import arg_parser, build_session, fail, parse_stages, prepare  # noqa: E402
 from jobs.state import location, record, skip_completed  # noqa: E402
 from jobs.summary import NOT_IMPLEMENTED, print_summary  # noqa: E402
@@ -60,9 +60,7 @@ def main(argv=None) -> None:
                 results[stage] = NOT_IMPLEMENTED
                 continue
             module, written = IMPLEMENTED[stage]
-            with progress(spark, stage):
-                results[stage] = importlib.import_module(module).run(spark, ctx)
-            finished(stage, results[stage])
+            results[stage] = run_logged(spark, stage, importlib.import_module(module).run, ctx)
             if not results[stage].get("skipped"):
                 tables += [t for t in written if t not in tables]
     finally:

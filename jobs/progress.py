@@ -55,6 +55,14 @@ def progress(spark, stage: str, interval: float = INTERVAL_SECONDS):
         thread.join(timeout=interval)
 
 
+def run_logged(spark, stage: str, run, ctx) -> dict:
+    """``run(spark, ctx)`` between its start, progress and end lines; its stats."""
+    with progress(spark, stage):
+        stats = run(spark, ctx)
+    finished(stage, stats)
+    return stats
+
+
 def finished(stage: str, stats: dict) -> None:
     if stats.get("skipped"):
         log(f"{stage} skipped: {stats['skipped']}")

@@ -158,16 +158,14 @@ def arrow_batch_rows(spark, rows: int):
 
 def stage_main(stage: str, run, argv: Sequence[str] | None = None) -> None:
     """``python -m jobs.<stage>``: one stage on a run folder."""
-    from jobs.progress import finished, progress
+    from jobs.progress import run_logged
     from jobs.summary import print_summary
 
     args = arg_parser(f"jobs.{stage}", f"weft {stage} stage", stages=False).parse_args(argv)
     ctx = prepare(args, needs_input=stage == "ingest")
     spark = build_session(ctx.config, f"weft-{stage}")
     try:
-        with progress(spark, stage):
-            stats = run(spark, ctx)
-        finished(stage, stats)
+        stats = run_logged(spark, stage, run, ctx)
     finally:
         spark.stop()
     print_summary(ctx, {stage: stats})

@@ -21,7 +21,7 @@ from schemas.curate import OBELICS_ROWS, TAGGED_PAIRS
 from udfs import metaclip, storage
 from udfs.arrow_rows import reject_row, to_batch
 from udfs.caption_signals import signals
-from udfs.image_decode import size_reason
+from udfs.image_decode import size_reason, sized_reason
 from udfs.langid import detect
 from udfs.pair_filters import caption_reason, image_reason
 from udfs.repeated_content import remove_content
@@ -49,9 +49,9 @@ def metadata(settings):
     return _metadata(mc.entries, mc.case_sensitive, settings.storage)
 
 
-def entries(settings) -> tuple[str, ...]:
-    """The MetaCLIP entry list."""
-    return metadata(settings)[0]
+def pair_detail(url: str, caption: str) -> str:
+    """A pair reject's detail: the image URL and the start of the caption."""
+    return f"{url} | {caption[:200]}"
 
 
 def tagged_row(pair: dict[str, Any], settings, listed: tuple[str, ...], matcher) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def tagged_row(pair: dict[str, Any], settings, listed: tuple[str, ...], matcher)
         "lang": lang, "lang_score": lang_score, "sha256": pair.get("sha256"), "doc_id": pair.get("doc_id"),
         "page_url": pair.get("page_url"), "n_words": len(caption.split()), "model": pair.get("model"),
         "metaclip_ids": ids, "metaclip_entries": [listed[i] for i in ids], "reason": reason,
-        "detail": None if reason is None else f"{pair['image_url']} | {caption[:200]}",
+        "detail": None if reason is None else pair_detail(pair["image_url"], caption),
     }
 
 
@@ -121,7 +121,7 @@ def balance_batches(batches: Iterator[pa.RecordBatch], settings, counts: dict[in
             if row["reason"] is not None:
                 continue
             if not row["metaclip_ids"]:
-                row["reason"], row["detail"] = "metaclip_no_match", f"{row['url']} | {row['text'][:200]}"
+                row["reason"], row["detail"] = "metaclip_no_match", pair_detail(row["url"], row["text"])
             elif not metaclip.balanced_keep(row["uid"], row["metaclip_ids"], counts, mc.t, mc.seed):
                 row["reason"] = "metaclip_balanced_out"
                 row["detail"] = ", ".join(f"{e} {counts.get(i, 0)}" for i, e in
@@ -166,11 +166,7 @@ def image_drop_reason(ref: dict[str, Any], sizes) -> str | None:
     """Why curate removes an image from an OBELICS document (``sizes``: images.obelics), or None."""
     if ref.get("status") != "ok":
         return "image_not_fetched"
-    width, height = ref.get("oriented_width"), ref.get("oriented_height")
-    if not width or not height:
-        return "image_size_unknown"
-    reason = size_reason(width, height, sizes)
-    return f"image_{reason}" if reason else None
+    return sized_reason(ref.get("oriented_width"), ref.get("oriented_height"), lambda w, h: size_reason(w, h, sizes))
 
 
 def obelics_row(doc: dict[str, Any], settings) -> dict[str, Any]:
@@ -185,11 +181,10 @@ def obelics_row(doc: dict[str, Any], settings) -> dict[str, Any]:
     if not any(cleaned["texts"]):
         return reject_row(STAGE, "no_text", "the document has no text", doc["doc_id"], where.get("warc_filename"),
                           where.get("warc_record_offset"))
-    if settings.extract.require_images and not any(cleaned["images"]):
-        counts = Counter(reasons.get(url) or "image_not_fetched" for url in dropped)
-        return reject_row(STAGE, "no_images_after_image_filter", ", ".join(f"{r} {n}" for r, n in counts.items()),
-                          doc["doc_id"], where.get("warc_filename"), where.get("warc_record_offset"))
     filtered = Counter(reasons.get(url) or "image_not_fetched" for url in dropped)
+    if settings.extract.require_images and not any(cleaned["images"]):
+        return reject_row(STAGE, "no_images_after_image_filter", ", ".join(f"{r} {n}" for r, n in filtered.items()),
+                          doc["doc_id"], where.get("warc_filename"), where.get("warc_record_offset"))
     return {**cleaned, "row_kind": "obelics", "images_filtered": dict(filtered)}
 
 

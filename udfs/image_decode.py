@@ -31,6 +31,15 @@ def size_reason(width: int, height: int, sizes) -> str | None:
             else "aspect" if not sizes.min_aspect <= aspect <= sizes.max_aspect else None)
 
 
+def sized_reason(width: int | None, height: int | None, rule) -> str | None:
+    """An images row's size against ``rule`` (``(width, height) -> reason | None``, as
+    ``size_reason``): image_size_unknown, ``image_<reason>``, or None."""
+    if not width or not height:
+        return "image_size_unknown"
+    reason = rule(width, height)
+    return f"image_{reason}" if reason else None
+
+
 def datacomp_size_reason(width: int, height: int, sizes) -> str | None:
     """DataComp's basic size rule (``sizes``: min side, max long/short ratio): too_small, aspect, or None."""
     if min(width, height) < sizes.min_side:

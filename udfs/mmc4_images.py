@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from udfs.image_decode import size_reason
+from udfs.image_decode import size_reason, sized_reason
 from udfs.image_refs import banned_url
 
 # One image of a document as the mmc4 stage sees it: its docs position and URL, and its
@@ -24,11 +24,8 @@ def candidate_reason(ref: ImageRef, mmc4, banned: list[str]) -> str | None:
         return "image_format"
     if banned_url(ref["image_url"], banned):
         return "image_banned_url"
-    width, height = ref.get("oriented_width"), ref.get("oriented_height")
-    if not width or not height:
-        return "image_size_unknown"
-    reason = size_reason(width, height, mmc4.images)
-    return f"image_{reason}" if reason else None
+    return sized_reason(ref.get("oriented_width"), ref.get("oriented_height"),
+                        lambda w, h: size_reason(w, h, mmc4.images))
 
 
 def hamming(a: int, b: int) -> int:
