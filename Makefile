@@ -8,11 +8,13 @@ INPUT  ?= ../shared/data/warc
 OUTPUT ?= out/run-$(shell date +%F)
 ARGS   ?= --set clip.required=false  # the demo run goes on without CLIP weights (no torch, no network)
 PYTEST_ARGS ?=
+# weft extras in the packed virtualenv of `make bundle`: clip for the CLIP stages, gcs for gs:// (Dataproc)
+EXTRAS ?= clip,nlp
 
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: run test bench bundle bundle-venv java clean
+.PHONY: run test bench bundle bundle-zip java clean
 
 $(VENV)/.base: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -36,11 +38,11 @@ test: $(VENV)/.dev java
 bench: $(VENV)/.dev java
 	$(PY) bench/ingest.py
 
-bundle: $(VENV)/.base   # dist/weft-<version>.zip (--py-files) and dist/weft_main.py
-	$(PY) infra/build_bundle.py
+bundle: $(VENV)/.base   # dist/weft-<version>.zip + weft_main.py (--py-files), dist/weft-venv-<version>.tar.gz (--archives)
+	$(PY) infra/build_bundle.py --venv --extras "$(EXTRAS)"
 
-bundle-venv: $(VENV)/.base   # also dist/weft-venv-<version>.tar.gz (--archives ...#environment)
-	$(PY) infra/build_bundle.py --venv
+bundle-zip: $(VENV)/.base   # only the zip and weft_main.py (seconds; nodes that install weft themselves)
+	$(PY) infra/build_bundle.py
 
 clean:
 	rm -rf $(VENV) out dist build *.egg-info .pytest_cache

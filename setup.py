@@ -22,6 +22,7 @@ BASE = [
     "pyahocorasick==2.3.1",  # MetaCLIP entry matching (curate)
     "faiss-cpu==1.15.1",  # k-means on CLIP image embeddings (curate)
     "matplotlib==3.11.2",  # the run report's plots
+    "fsspec==2026.9.0",  # gs:// (with the gcs extra) and other non-S3 output roots, outside Spark
 ]
 
 setup(
@@ -33,6 +34,7 @@ setup(
     package_data={"configs": ["*.yaml"], "udfs": ["wordlists/*.txt", "wordlists/*.txt.gz"]},
     install_requires=BASE,
     extras_require={
+        "gcs": ["gcsfs==2026.10.1"],  # gs:// manifests, state and stats (Dataproc)
         "clip": ["torch==2.14.1", "torchvision==0.29.1", "open-clip-torch==3.3.0"],
         "nlp": [
             "spacy==3.8.18",  # sentences (mmc4), text signals (curate)

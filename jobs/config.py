@@ -242,9 +242,11 @@ class CurateSettings:
 
 @dataclass(frozen=True)
 class RunSettings:
-    mode: str = setting("how a run treats earlier output", choices=("incremental", "overwrite", "append"))
-    date: str | None = setting("the run's date, YYYY-MM-DD (partitions what the run adds); None: today in UTC")
-    state: str | None = setting("folder of the completed-files list (local or s3://); None: RUN_DIR/_state")
+    mode: str = setting("incremental: skip completed files, rewrite the night whole; overwrite: every listed file; "
+                        "append: add new files' rows to the night", choices=("incremental", "overwrite", "append"))
+    date: str | None = setting("the night, YYYY-MM-DD: the run_date partition the run reads and writes; "
+                               "None: today in UTC")
+    state: str | None = setting("folder of the completed-files list (local, s3://, gs://); None: RUN_DIR/_state")
 
 
 @dataclass(frozen=True)

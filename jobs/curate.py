@@ -21,7 +21,7 @@ import pyarrow as pa
 from jobs.clip import text_key
 from jobs.runtime import RunContext, fail, stage_main
 from jobs.stats import rejected_by_reason, write_stats
-from jobs.tables import read_documents, read_table, with_image_rows, write_table
+from jobs.tables import read_documents, read_table, with_image_rows, write_table, written
 from schemas.clip import CLIP_EMBEDDINGS, CLIP_SCORES
 from schemas.curate import OBELICS, OBELICS_ROWS, PAIRS, TAGGED_PAIRS
 from schemas.docs import ALT_PAIRS
@@ -169,7 +169,7 @@ def curated_pairs(spark, ctx: RunContext, rows) -> tuple[object, dict]:
 
     curate = ctx.config.curate
     info: dict = {}
-    if storage.exists(ctx.path(CLIP_SCORES.name), ctx.config.storage):
+    if written(CLIP_SCORES, ctx):
         threshold = clip_threshold(rows, curate)
         info["clip_threshold"] = round(threshold, 6)
         rows = fail_where(rows, F.col("clip_score").isNull(), "no_clip_score")

@@ -11,10 +11,9 @@ faces), ``matched_text_index``, ``matched_sim``; ``similarity_matrix``,
 from __future__ import annotations
 
 from jobs.runtime import RunContext, stage_main
-from jobs.tables import read_documents, read_table, write_table
+from jobs.tables import read_documents, read_table, write_table, written
 from schemas.mmc4 import MMC4
 from schemas.obelics_export import OBELICS_EXPORT
-from udfs import storage
 from udfs.obelics_format import DOC_COLUMNS, obelics_batches
 
 MMC4_EXPORT = "export_mmc4"
@@ -30,7 +29,8 @@ def export_mmc4(spark, ctx: RunContext) -> int:
         i["matched_text_index"].alias("matched_text_index"), i["matched_sim"].alias("matched_sim")))
     docs = read_table(spark, MMC4, ctx).select("url", "text_list", info.alias("image_info"), "similarity_matrix",
                                                "could_have_url_duplicate")
-    docs.write.mode("overwrite").option("ignoreNullFields", "false").json(ctx.path(MMC4_EXPORT))
+    night = f"{ctx.path(MMC4_EXPORT)}/run_date={ctx.run_date}"  # one folder per night, like the tables
+    docs.write.mode("overwrite").option("ignoreNullFields", "false").json(night)
     return docs.count()
 
 
@@ -39,7 +39,7 @@ def run(spark, ctx: RunContext) -> dict:
     write_table(docs.select(*DOC_COLUMNS).mapInArrow(obelics_batches, OBELICS_EXPORT.spark()), OBELICS_EXPORT, ctx)
     n = read_table(spark, OBELICS_EXPORT, ctx).count()
     stats = {"stage": "export", "input_rows": n, "output_rows": n, "rejected": {}, "seconds": 0.0, "source": source}
-    if storage.exists(ctx.path(MMC4.name), ctx.config.storage):
+    if written(MMC4, ctx):
         stats["mmc4_documents"] = export_mmc4(spark, ctx)
     return stats
 

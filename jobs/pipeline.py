@@ -14,7 +14,8 @@ if __package__ in (None, ""):  # spark-submit jobs/pipeline.py: make the package
 from jobs.config import ConfigError  # noqa: E402
 from jobs.progress import run_logged  # noqa: E402
 from jobs.runtime import arg_parser, build_session, fail, parse_stages, prepare  # noqa: E402
-from jobs.state import location, record, skip_completed  # noqa: E402
+from jobs.staging import open_staging, publish  # noqa: E402
+from jobs.state import location, plan, record  # noqa: E402
 from jobs.summary import NOT_IMPLEMENTED, print_summary  # noqa: E402
 
 # Stage name -> module with run(spark, ctx) -> stats, and the tables it writes.
@@ -38,7 +39,7 @@ def main(argv=None) -> None:
         fail(str(exc))
     ctx = prepare(args, needs_input="ingest" in stages)
     if "ingest" in stages:
-        skipped = skip_completed(ctx, stages)
+        skipped = plan(ctx, stages)
         if skipped and not ctx.files:
             print(f"weft: all {len(skipped)} input files were completed by earlier runs "
                   f"({location(ctx)}); nothing to do (run.mode=overwrite processes them again)")
@@ -46,10 +47,12 @@ def main(argv=None) -> None:
         if skipped:
             print(f"weft: skipping {len(skipped)} input files completed by earlier runs ({location(ctx)})",
                   file=sys.stderr)
+    appending = "ingest" in stages and ctx.config.run.mode == "append"
+    work = open_staging(ctx) if appending else ctx  # append: the stages see only this run's rows
     for stage in stages:  # weights, models, files are checked before hours of Spark work, not after
         module = importlib.import_module(IMPLEMENTED[stage][0]) if stage in IMPLEMENTED else None
         if hasattr(module, "check_ready"):
-            module.check_ready(ctx)
+            module.check_ready(work)
     spark = build_session(ctx.config, "weft")
     results: dict = {}
     tables: list[str] = []
@@ -60,9 +63,12 @@ def main(argv=None) -> None:
                 results[stage] = NOT_IMPLEMENTED
                 continue
             module, written = IMPLEMENTED[stage]
-            results[stage] = run_logged(spark, stage, importlib.import_module(module).run, ctx)
+            results[stage] = run_logged(spark, stage, importlib.import_module(module).run, work)
             if not results[stage].get("skipped"):
                 tables += [t for t in written if t not in tables]
+        if appending:
+            print(f"weft: appended to the night {ctx.run_date}: {', '.join(publish(spark, work, ctx))}",
+                  file=sys.stderr)
     finally:
         spark.stop()
     if "ingest" in stages and not any(isinstance(r, dict) and r.get("skipped") for r in results.values()):

@@ -11,7 +11,7 @@ import time
 
 from jobs.runtime import RunContext, STAGES, stage_main
 from jobs.stats import write_stats
-from jobs.tables import read_table
+from jobs.tables import read_table, written
 from schemas.clip import CLIP_SCORES
 from schemas.curate import OBELICS, PAIRS
 from schemas.docs import ALT_PAIRS, DOCS
@@ -82,7 +82,7 @@ def charts(spark, ctx: RunContext, present: set[str]) -> list:
 def run(spark, ctx: RunContext) -> dict:
     started = time.perf_counter()
     stats = stage_stats(ctx)
-    present = {t.name for t in REPORTED_TABLES if storage.exists(ctx.path(t.name), ctx.config.storage)}
+    present = {t.name for t in REPORTED_TABLES if written(t, ctx)}
     tables = {t.name: read_table(spark, t, ctx).count() for t in REPORTED_TABLES if t.name in present}
     ctx.write_text("report.html", page(ctx.run_dir, stats, tables, charts(spark, ctx, present)))
     summary = {"run_dir": ctx.run_dir, "run_date": ctx.run_date, "tables": tables,

@@ -25,6 +25,7 @@ class RunContext:
     config: Config
     input: str | None = None
     files: list[str] = field(default_factory=list)
+    crawl: str | None = None  # the crawl partition of rows without their own (jobs.tables.run_crawl)
 
     def path(self, name: str) -> str:
         """Where a table or file of the run lives: ``RUN_DIR/<name>``."""
@@ -62,6 +63,10 @@ def arg_parser(prog: str, description: str, *, stages: bool) -> argparse.Argumen
                         help="YAML settings merged over configs/default.yaml (repeatable)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override one setting; VALUE is parsed as YAML (repeatable)")
+    parser.add_argument("--mode", choices=("incremental", "overwrite", "append"),
+                        help="run.mode: incremental (default) skips completed input files and rewrites the "
+                        "night's partitions; overwrite processes every file again; append adds new files' rows")
+    parser.add_argument("--date", metavar="YYYY-MM-DD", help="run.date: the night (run_date partition) to write")
     if stages:
         parser.add_argument("--stages", default=",".join(STAGES),
                             help=f"comma list of stages to run, in order (default: all of {', '.join(STAGES)})")
@@ -81,10 +86,11 @@ def parse_stages(text: str) -> list[str]:
 def prepare(args: argparse.Namespace, needs_input: bool) -> RunContext:
     """Validate settings and input before any Spark work; exit 2 with one line if they are bad."""
     try:
-        config = load_config(args.config, args.set)
+        flags = [f"run.{k}={getattr(args, k)}" for k in ("mode", "date") if getattr(args, k, None)]
+        config = load_config(args.config, [*args.set, *flags])
         run_dir = args.output or default_run_dir()
-        if storage.is_remote(run_dir) and not storage.is_s3(run_dir):
-            raise ConfigError(f"unsupported output {run_dir}: use a local folder or s3://")
+        if not storage.supported(run_dir):
+            raise ConfigError(f"unsupported output {run_dir}: use a local folder, s3://, s3a:// or gs://")
         if not storage.is_remote(run_dir):
             run_dir = os.path.abspath(storage.local_path(run_dir))
         ctx = RunContext(run_dir=run_dir, config=config, input=args.input)
@@ -118,6 +124,7 @@ def build_session(config: Config, app_name: str = "weft"):
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.python.worker.reuse": "true",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        "spark.sql.sources.partitionColumnTypeInference.enabled": "false",  # run_date, crawl stay strings
         "spark.sql.parquet.compression.codec": "zstd",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions),

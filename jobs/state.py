@@ -1,11 +1,9 @@
 """The input files earlier runs completed: ``<run.state>/completed_files.jsonl`` (default
 ``RUN_DIR/_state``; point nightly runs at one shared folder).
 
-A file is recorded, with the stages the run went through, only after every one of them has
-written its tables and none was skipped, so a run killed halfway records nothing and its rerun
-processes the same files again. With ``run.mode: incremental`` (default) a file is skipped
-when an earlier run completed it through every stage this run asks for; ``overwrite``
-processes every listed file again (and records them).
+A file is recorded, with the night (run.date) and the stages the run went through, only after
+every one of them has written its tables and none was skipped, so a run killed halfway records
+nothing and its rerun processes the same files again. ``plan`` applies ``run.mode``.
 """
 from __future__ import annotations
 
@@ -31,21 +29,36 @@ def completed(ctx: RunContext) -> dict[str, dict]:
     return {row["file"]: row for row in rows}
 
 
-def skip_completed(ctx: RunContext, stages: list[str]) -> list[str]:
-    """Drop from ``ctx.files`` the files earlier runs completed through every one of ``stages``
-    (incremental mode); the skipped ones."""
-    if ctx.config.run.mode != "incremental":
+def plan(ctx: RunContext, stages: list[str]) -> list[str]:
+    """Set ``ctx.files`` to the files this run processes, by ``run.mode``; the listed files it
+    skips because earlier runs completed them through every one of ``stages``.
+
+    ``incremental``: nothing to do when every listed file is completed; otherwise the new files
+    and every file the night (run.date) already completed, since the night's partitions are
+    rewritten whole. ``append``: the new files only (their rows are added to the night's).
+    ``overwrite``: every listed file, and the night is exactly these files."""
+    mode = ctx.config.run.mode
+    if mode == "overwrite":
         return []
-    done = {f: row for f, row in completed(ctx).items() if set(stages) <= set(row.get("stages", []))}
+    recorded = completed(ctx)
+    done = {f: row for f, row in recorded.items() if set(stages) <= set(row.get("stages", []))}
     skipped = [f for f in ctx.files if f in done]
-    ctx.files = [f for f in ctx.files if f not in done]
+    if mode == "append" or len(skipped) == len(ctx.files):
+        ctx.files = [f for f in ctx.files if f not in done]
+        return skipped
+    tonight = [f for f, row in recorded.items() if row["run_date"] == ctx.run_date]
+    skipped = [f for f in skipped if f not in tonight]
+    ctx.files = list(dict.fromkeys([*(f for f in ctx.files if f not in skipped), *tonight]))
     return skipped
 
 
 def record(ctx: RunContext, files: list[str], stages: list[str]) -> None:
     """Add ``files``, completed through ``stages``, to the list (one object rewritten whole:
-    atomic on S3, and one writer per night)."""
+    atomic on S3, and one writer per night). Except in ``append`` mode the night now holds
+    exactly ``files``: the night's other entries are dropped."""
     rows = completed(ctx)
+    if ctx.config.run.mode != "append":
+        rows = {f: row for f, row in rows.items() if row["run_date"] != ctx.run_date}
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     for name in files:
         rows[name] = {"file": name, "run_date": ctx.run_date, "run_dir": ctx.run_dir, "completed_at": now,

@@ -1,25 +1,63 @@
 """Reading and writing the run folder's tables, with each table's declared columns and layout."""
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from jobs.runtime import RunContext
 from schemas.table import Table
 from udfs import storage
+
+
+def night_path(table: Table, ctx: RunContext, path: str | None = None) -> str:
+    """Where this run's rows of ``table`` live: ``RUN_DIR/<table>/run_date=<run.date>`` for a
+    nightly table (``path`` instead of ``RUN_DIR/<table>`` when given), the table folder otherwise."""
+    path = path or ctx.path(table.name)
+    return f"{path}/run_date={ctx.run_date}" if table.nightly else path
+
+
+def written(table: Table, ctx: RunContext) -> bool:
+    """Whether this night of ``table`` has been written."""
+    return storage.exists(night_path(table, ctx), ctx.config.storage)
+
+
+def run_crawl(ctx: RunContext) -> str:
+    """The ``crawl`` partition of rows that do not carry their own: the night's crawl when its
+    pages come from one, ``mixed`` when from several, ``unknown`` before any page is written."""
+    from schemas.pages import PAGES
+
+    if ctx.crawl is None:
+        found = [unquote(n.split("=", 1)[1]) for n in storage.list_folders(night_path(PAGES, ctx), ctx.config.storage)
+                 if n.startswith("crawl=")]
+        ctx.crawl = found[0] if len(found) == 1 else "mixed" if found else "unknown"
+    return ctx.crawl
 
 
 def write_table(df, table: Table, ctx: RunContext, partition: dict[str, str] | None = None,
                 path: str | None = None, append: bool = False) -> None:
     """Write ``df``'s columns of ``table`` (in declared order) to ``RUN_DIR/<table>`` (or ``path``).
 
-    An unpartitioned table is replaced, or added to with ``append``. A partitioned one is written with dynamic partition
-    overwrite, after removing the ``partition`` being rewritten, so a rerun that produces no
-    rows for it does not leave the old rows behind."""
+    A nightly table gets ``run_date`` (run.date) and ``crawl`` (the row's own, else
+    ``run_crawl``) partitions after its own. Unless ``append``, the run's night of the table (of
+    the given ``partition`` within it) is removed first, then written with dynamic partition
+    overwrite: a rerun of the night replaces that night's rows, even with none, and no other."""
+    from pyspark.sql import functions as F
+
     path = path or ctx.path(table.name)
-    if partition:
-        spec = "/".join(f"{k}={v}" for k, v in partition.items())
-        storage.delete_tree(f"{path}/{spec}", ctx.config.storage)
-    writer = df.select(*table.names).write.mode("append" if append else "overwrite").options(**table.parquet_options())
-    if table.partition_by:
-        writer = writer.partitionBy(*table.partition_by)
+    columns = [F.col(c) for c in table.names]
+    keys = list(table.partition_by)
+    if table.nightly:
+        columns.insert(0, F.lit(ctx.run_date).alias("run_date"))
+        if "crawl" not in table.names:
+            columns.append(F.lit(run_crawl(ctx)).alias("crawl"))
+        keys = ["run_date", *keys, "crawl"]
+    spec = {"run_date": ctx.run_date} if table.nightly else {}
+    spec.update(partition or {})
+    if spec and not append:
+        storage.delete_tree("/".join([path, *(f"{k}={v}" for k, v in spec.items())]), ctx.config.storage)
+    writer = (df.select(*columns).write.mode("append" if append else "overwrite")
+              .option("partitionOverwriteMode", "dynamic").options(**table.parquet_options()))
+    if keys:
+        writer = writer.partitionBy(*keys)
     writer.parquet(path)
 
 
@@ -29,7 +67,7 @@ def read_documents(spark, ctx: RunContext):
     from schemas.docs import DOCS
     from schemas.docs_dedup import DOCS_DEDUP
 
-    if storage.exists(ctx.path(DOCS_DEDUP.name), ctx.config.storage):
+    if written(DOCS_DEDUP, ctx):
         return read_table(spark, DOCS_DEDUP, ctx), DOCS_DEDUP.name
     return read_table(spark, DOCS, ctx).where("keep"), DOCS.name
 
@@ -50,9 +88,9 @@ def with_image_rows(spark, ctx: RunContext, docs, columns: tuple[str, ...]):
 
 
 def read_table(spark, table: Table, ctx: RunContext, path: str | None = None):
-    """The table (at ``RUN_DIR/<table>`` or ``path``) with its declared schema; empty (not an
-    error) when nothing was written yet."""
-    path = path or ctx.path(table.name)
+    """The run's night of the table (at ``RUN_DIR/<table>`` or ``path``) with its declared
+    columns; empty (not an error) when nothing was written yet."""
+    path = night_path(table, ctx, path)
     if not storage.exists(path, ctx.config.storage):
         return spark.createDataFrame([], table.spark())
-    return spark.read.schema(table.spark()).parquet(path)
+    return spark.read.schema(table.spark()).parquet(path).select(*table.names)

@@ -25,4 +25,5 @@ DEDUP_INDEX = Table(
                False),
     ),
     partition_by=("source_file",),
+    nightly=False,  # one index across nights
 )

@@ -20,12 +20,14 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """A Parquet table under the run folder (``RUN_DIR/<name>``)."""
+    """A Parquet table under the run folder (``RUN_DIR/<name>``). A ``nightly`` table is also
+    partitioned by ``run_date`` and ``crawl`` (jobs.tables writes and reads one night of it)."""
 
     name: str
     doc: str
     columns: tuple[Column, ...]
     partition_by: tuple[str, ...] = ()
+    nightly: bool = True
 
     @property
     def names(self) -> list[str]:
@@ -62,3 +64,18 @@ def union(name: str, doc: str, *tables: Table, extra: tuple[Column, ...] = ()) -
             raise TypeError(f"column {col.name} has two types: {seen[col.name].type} and {col.type}")
         seen.setdefault(col.name, Column(col.name, col.type, col.doc, nullable=True))
     return Table(name, doc, tuple(seen.values()))
+
+
+def registered() -> dict[str, Table]:
+    """Every table the ``schemas`` modules declare, by name."""
+    import importlib
+    import pkgutil
+
+    import schemas
+
+    found: dict[str, Table] = {}
+    for module in pkgutil.iter_modules(schemas.__path__):
+        for value in vars(importlib.import_module(f"schemas.{module.name}")).values():
+            if isinstance(value, Table):
+                found.setdefault(value.name, value)
+    return found

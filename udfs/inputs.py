@@ -32,7 +32,9 @@ def resolve_input(spec: str, storage_settings, cc_prefix: str) -> list[str]:
 
 
 def _resolve(spec: str, st, cc_prefix: str) -> list[str]:
-    if storage.is_s3(spec):
+    if not storage.supported(spec):
+        raise InputError(f"unsupported input scheme: {spec} (use a local path, s3:// or gs://)")
+    if storage.is_remote(spec):  # s3:// (boto3) or gs:// (fsspec)
         if spec.endswith("/"):
             return storage.list_files(spec, st)
         if not storage.exists(spec, st):
@@ -40,8 +42,6 @@ def _resolve(spec: str, st, cc_prefix: str) -> list[str]:
         if storage.list_files(spec.rstrip("/") + "/", st, limit=1):
             return storage.list_files(spec.rstrip("/") + "/", st)
         return _file_or_manifest(spec, st, cc_prefix)
-    if storage.is_remote(spec):
-        raise InputError(f"unsupported input scheme: {spec} (use a local path or s3://)")
     path = storage.local_path(spec)
     if glob.has_magic(path):
         matches = storage.list_files(path, st)

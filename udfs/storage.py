@@ -1,4 +1,5 @@
-"""Byte access to local paths and ``s3://`` objects (boto3, endpoint configurable).
+"""Byte access to local paths, ``s3://`` objects (boto3, endpoint configurable) and any other
+fsspec filesystem (``gs://`` with the ``gcs`` extra's gcsfs).
 
 Spark reads and writes tables itself; this module is for what happens outside Spark's
 readers: streaming WARC files inside a task, manifests, stats and state files.
@@ -15,6 +16,7 @@ from typing import BinaryIO
 from urllib.parse import urlparse
 
 S3_SCHEMES = ("s3", "s3a", "s3n")
+FSSPEC_SCHEMES = ("gs", "gcs", "memory")  # memory://: fsspec's in-process filesystem (tests)
 
 
 def is_s3(uri: str) -> bool:
@@ -23,6 +25,21 @@ def is_s3(uri: str) -> bool:
 
 def is_remote(uri: str) -> bool:
     return "://" in uri and not uri.startswith("file://")
+
+
+def supported(uri: str) -> bool:
+    """A local path, or a scheme this module reads and writes."""
+    return not is_remote(uri) or urlparse(uri).scheme in S3_SCHEMES + FSSPEC_SCHEMES
+
+
+def _fsspec(uri: str):
+    """The fsspec filesystem of a non-S3 remote ``uri`` (gs:// needs gcsfs) and the path in it."""
+    import fsspec
+
+    try:
+        return fsspec.core.url_to_fs(uri)
+    except ImportError as exc:
+        raise ValueError(f"cannot reach {uri}: {exc} (gs:// needs weft's gcs extra)") from None
 
 
 def local_path(uri: str) -> str:
@@ -57,7 +74,8 @@ def open_binary(uri: str, storage) -> tuple[BinaryIO, int | None]:
         obj = s3_client(storage).get_object(Bucket=bucket, Key=key)
         return io.BufferedReader(_BotoStream(obj["Body"]), 1 << 20), obj.get("ContentLength")
     if is_remote(uri):
-        raise ValueError(f"unsupported scheme for reading files: {uri}")
+        fs, path = _fsspec(uri)
+        return fs.open(path, "rb", block_size=1 << 20), fs.size(path)
     path = local_path(uri)
     return open(path, "rb", buffering=1 << 20), os.path.getsize(path)
 
@@ -69,7 +87,10 @@ def open_at(uri: str, offset: int, storage) -> BinaryIO:
         obj = s3_client(storage).get_object(Bucket=bucket, Key=key, Range=f"bytes={offset}-")
         return io.BufferedReader(_BotoStream(obj["Body"]), 1 << 16)
     if is_remote(uri):
-        raise ValueError(f"unsupported scheme for reading files: {uri}")
+        fs, path = _fsspec(uri)
+        stream = fs.open(path, "rb")
+        stream.seek(offset)
+        return stream
     stream = open(local_path(uri), "rb", buffering=1 << 16)
     stream.seek(offset)
     return stream
@@ -81,7 +102,8 @@ def size(uri: str, storage) -> int | None:
         bucket, key = split_s3(uri)
         return s3_client(storage).head_object(Bucket=bucket, Key=key).get("ContentLength")
     if is_remote(uri):
-        raise ValueError(f"unsupported scheme for reading files: {uri}")
+        fs, path = _fsspec(uri)
+        return fs.size(path)
     path = local_path(uri)
     if os.path.isdir(path):
         raise IsADirectoryError(path)
@@ -100,7 +122,9 @@ def write_bytes(uri: str, data: bytes, storage) -> None:
         s3_client(storage).put_object(Bucket=bucket, Key=key, Body=data)
         return
     if is_remote(uri):
-        raise ValueError(f"unsupported scheme for writing files: {uri}")
+        fs, path = _fsspec(uri)
+        fs.pipe_file(path, data)
+        return
     path = Path(local_path(uri))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # hidden from Spark's readers
@@ -119,7 +143,10 @@ def delete_tree(uri: str, storage) -> None:
                 client.delete_objects(Bucket=bucket, Delete={"Objects": objects})
         return
     if is_remote(uri):
-        raise ValueError(f"unsupported scheme for deleting files: {uri}")
+        fs, path = _fsspec(uri)
+        if fs.exists(path):
+            fs.rm(path, recursive=True)
+        return
     shutil.rmtree(local_path(uri), ignore_errors=True)
 
 
@@ -132,6 +159,9 @@ def exists(uri: str, storage) -> bool:
             return True
         except client.exceptions.ClientError:
             return bool(list_files(uri.rstrip("/") + "/", storage, limit=1))
+    if is_remote(uri):
+        fs, path = _fsspec(uri)
+        return fs.exists(path)
     return os.path.exists(local_path(uri))
 
 
@@ -146,7 +176,34 @@ def list_files(prefix: str, storage, limit: int | None = None) -> list[str]:
             if limit and len(found) >= limit:
                 break
         return sorted(found)[:limit]
+    if is_remote(prefix):
+        fs, path = _fsspec(prefix)
+        scheme = urlparse(prefix).scheme
+        if glob.has_magic(path):
+            found = [p for p in fs.glob(path) if fs.isfile(p)]
+        else:  # a folder's files (a trailing "/" names only a folder), or the file itself
+            found = fs.find(path) if fs.isdir(path) or not prefix.endswith("/") else []
+        return sorted(f"{scheme}://{p.lstrip('/')}" for p in found)[:limit]
     return sorted(p for p in glob.glob(local_path(prefix)) if os.path.isfile(p))[:limit]
+
+
+def list_folders(uri: str, storage) -> list[str]:
+    """Names of the folders (S3: common prefixes) directly under ``uri``, sorted; none if absent."""
+    if is_s3(uri):
+        bucket, key = split_s3(uri.rstrip("/") + "/")
+        names = []
+        for page in s3_client(storage).get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key,
+                                                                                 Delimiter="/"):
+            names += [p["Prefix"][len(key):].rstrip("/") for p in page.get("CommonPrefixes", [])]
+        return sorted(names)
+    if is_remote(uri):
+        fs, path = _fsspec(uri)
+        if not fs.exists(path):
+            return []
+        return sorted(e["name"].rstrip("/").rsplit("/", 1)[-1] for e in fs.ls(path, detail=True)
+                      if e["type"] == "directory")
+    path = local_path(uri)
+    return sorted(n for n in os.listdir(path) if os.path.isdir(os.path.join(path, n))) if os.path.isdir(path) else []
 
 
 class _BotoStream(io.RawIOBase):

@@ -5,7 +5,8 @@ write them as the night's manifest, run weft on EMR (or Dataproc), wait, check t
 The steps are plain functions with the cloud calls behind a small ``Platform`` interface, so
 they are tested without Airflow or a cloud; Airflow itself is imported only by ``build_dag``
 (``dag`` is defined when Airflow is installed). Variables (Airflow Variables or environment):
-WEFT_PLATFORM (emr | dataproc), WEFT_BUCKET, WEFT_OUTPUT (root of run folders), WEFT_STATE
+WEFT_PLATFORM (emr | dataproc), WEFT_BUCKET, WEFT_OUTPUT (the output root every night writes its
+run_date partitions to), WEFT_STATE
 (s3:// or gs:// file listing the WARC paths already processed), WEFT_CC_INDEX (collinfo.json
 URL of CommonCrawl), WEFT_ALERT_EMAIL.
 """
@@ -37,9 +38,12 @@ def new_paths(listed: list[str], done: set[str], limit: int | None = None) -> li
     return fresh[:limit] if limit else fresh
 
 
-def problems(summary: dict) -> list[str]:
-    """What is wrong with a finished run, from its ``_stats/summary.json``; [] when all is well."""
+def problems(summary: dict, run_date: str | None = None) -> list[str]:
+    """What is wrong with a finished run of the night ``run_date``, from the output root's
+    ``_stats/summary.json`` (the latest run's); [] when all is well."""
     found = []
+    if run_date and summary.get("run_date") != run_date:
+        found.append(f"the latest run is of {summary.get('run_date')}, not of {run_date}")
     if not summary.get("balanced", False):
         found.append("counts do not reconcile: " + ", ".join(
             s for s, v in summary.get("stages", {}).items() if v.get("balanced") is False))
@@ -120,7 +124,7 @@ def build_dag(platform_factory=None):
     from airflow.sensors.python import PythonSensor
 
     env = os.environ.get
-    output, state = env("WEFT_OUTPUT", "s3://BUCKET/weft/runs"), env("WEFT_STATE", "s3://BUCKET/weft/state/done.paths")
+    output, state = env("WEFT_OUTPUT", "s3://BUCKET/weft"), env("WEFT_STATE", "s3://BUCKET/weft/state/done.paths")
     factory = platform_factory or (lambda: Emr(env("WEFT_BUCKET", "BUCKET")))
 
     def manifest(ds: str) -> str:
@@ -138,8 +142,8 @@ def build_dag(platform_factory=None):
         return factory().submit(manifest(ds), f"{output.rstrip('/')}", ds)
 
     def check(ds: str, **_):
-        summary = json.loads(factory().read(f"{output.rstrip('/')}/{ds}/_stats/summary.json"))
-        wrong = problems(summary)
+        summary = json.loads(factory().read(f"{output.rstrip('/')}/_stats/summary.json"))
+        wrong = problems(summary, ds)
         if wrong:
             raise RuntimeError("; ".join(wrong))
         record_night(factory(), state, manifest(ds))

@@ -11,7 +11,7 @@ if [[ -n "$BUNDLE" ]]; then
   mkdir -p /opt/weft/venv && tar -xzf /tmp/weft-venv.tar.gz -C /opt/weft/venv
 else
   python3 -m venv /opt/weft/venv
-  /opt/weft/venv/bin/pip install --quiet "weft[nlp,clip]"
+  /opt/weft/venv/bin/pip install --quiet "weft[nlp,clip,gcs]"  # gcs: gs:// state and stats
 fi
 if command -v nvidia-smi >/dev/null 2>&1; then  # infra/getGpusResources.sh, uploaded by submit.sh
   gsutil cp "$(/usr/share/google/get_metadata_value attributes/weft-folder)/getGpusResources.sh" \

@@ -26,5 +26,5 @@ sed "s|BUCKET|$BUCKET|g" "$HERE/workflow.yaml" > "$TEMPLATE"
 run gsutil cp "$HERE/init.sh" "$HERE/../getGpusResources.sh" "$HERE/../../dist/weft_main.py" "$HERE/../../dist/weft-0.1.0.zip" \
   "$HERE/../../dist/weft-venv-0.1.0.tar.gz" "$HERE/../../configs/gpu.yaml" "gs://$BUCKET/weft/"
 run gcloud dataproc workflow-templates instantiate-from-file --file="$TEMPLATE" --region="$REGION" \
-  --parameters="MANIFEST=$MANIFEST,OUTPUT=${OUTPUT%/}/$RUN_DATE,RUN_DATE=$RUN_DATE"
+  --parameters="MANIFEST=$MANIFEST,OUTPUT=${OUTPUT%/},RUN_DATE=$RUN_DATE"
 if [[ -n "$DRY" ]]; then echo "# template: $TEMPLATE"; cat "$TEMPLATE"; fi

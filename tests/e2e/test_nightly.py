@@ -53,8 +53,8 @@ def test_the_next_night_skips_completed_files(tmp_path, shared_data):
 
 def table_digest(folder) -> list[str]:
     """Sorted row digests of a Parquet table (file layout may differ; content may not), without
-    the columns that time the work (``*_seconds``)."""
-    rows = [{k: v for k, v in r.items() if not k.endswith("_seconds")} for r in pq.read_table(folder).to_pylist()]
+    the columns that time the work (``seconds``, ``*_seconds``)."""
+    rows = [{k: v for k, v in r.items() if not k.endswith("seconds")} for r in pq.read_table(folder).to_pylist()]
     return sorted(hashlib.sha256(json.dumps(r, sort_keys=True, default=str).encode()).hexdigest() for r in rows)
 
 
@@ -78,3 +78,59 @@ def test_a_run_killed_halfway_and_rerun_equals_an_uninterrupted_run(tmp_path, sh
     assert "skipping" not in rerun.stderr  # nothing was recorded by the killed run
     for table in ("pages", "docs", "docs_dedup", "duplicates"):
         assert table_digest(out / table) == table_digest(tmp_path / "clean" / table), table
+
+
+NIGHTLY = [WARC_DIR / n for n in ("cc_whirlwind_CC-MAIN-2024-22.warc.gz", "dolma_sample-0000.warc.gz",
+                                  "jwarc_commoncrawl.org.warc.gz", "resiliparse_CC-MAIN-2020-34_warcfile.warc.gz",
+                                  "dolma_sample-0001.warc.gz")]
+TABLES = ("pages", "docs", "docs_dedup", "rejects", "warc_files")
+
+
+def night(root, table, date):
+    return root / table / f"run_date={date}"
+
+
+def files_of(folder) -> dict[str, float]:
+    """Every data file of a folder with its modification time: equal means untouched."""
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*.parquet")}
+
+
+def test_nights_are_partitions_and_a_rerun_replaces_only_its_night(tmp_path, shared_data):
+    root, a, b = tmp_path / "weft", "2026-11-27", "2026-11-28"
+    stages = ["--stages", "ingest,extract,dedup", "--output", str(root)]
+    first = weft("--input", manifest(tmp_path, "a.paths", NIGHTLY[:2]), "--date", a, *stages)
+    assert first.returncode == 0, first.stderr[-2000:]
+    crawls = {p.name for p in night(root, "pages", a).iterdir()}
+    assert crawls == {"crawl=CC-MAIN-2024-22", "crawl=unknown"}  # pages: each row's own crawl
+    assert {p.name for p in (night(root, "rejects", a) / "stage=ingest").iterdir()} == {"crawl=mixed"}  # no own
+    tables_a = {t: table_digest(night(root, t, a)) for t in TABLES}
+    assert len(set(tables_a["pages"])) == len(tables_a["pages"]) > 0
+
+    again = weft("--input", manifest(tmp_path, "a.paths", NIGHTLY[:2]), "--date", a, "--mode", "overwrite", *stages)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert {t: table_digest(night(root, t, a)) for t in TABLES} == tables_a  # replaced, not added to
+
+    untouched = {t: files_of(night(root, t, a)) for t in TABLES}
+    second = weft("--input", manifest(tmp_path, "b.paths", NIGHTLY[:3]), "--date", b, *stages)
+    assert second.returncode == 0 and "skipping 2 input files" in second.stderr, second.stderr[-2000:]
+    assert {t: files_of(night(root, t, a)) for t in TABLES} == untouched
+    pages_b = pq.read_table(night(root, "pages", b)).to_pylist()
+    assert {r["warc_filename"] for r in pages_b} == {str(NIGHTLY[2])}
+
+    added = weft("--input", manifest(tmp_path, "b2.paths", NIGHTLY[:4]), "--date", b, "--mode", "append", *stages)
+    assert added.returncode == 0 and "appended to the night" in added.stderr, added.stderr[-2000:]
+    pages_b = pq.read_table(night(root, "pages", b)).to_pylist()
+    assert sorted({r["warc_filename"] for r in pages_b}) == sorted(map(str, NIGHTLY[2:4]))
+    assert len({r["page_id"] for r in pages_b}) == len(pages_b)  # night b's earlier rows kept, none twice
+    assert not (root / "_staging").exists() and {t: files_of(night(root, t, a)) for t in TABLES} == untouched
+
+    rebuilt = weft("--input", manifest(tmp_path, "b3.paths", NIGHTLY), "--date", b, *stages)
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+    pages_b = pq.read_table(night(root, "pages", b)).to_pylist()
+    assert sorted({r["warc_filename"] for r in pages_b}) == sorted(map(str, NIGHTLY[2:]))
+    assert len({r["page_id"] for r in pages_b}) == len(pages_b)
+    docs = pq.read_table(root / "docs_dedup").to_pylist()  # the whole root: both nights, as users query it
+    assert {r["run_date"] for r in docs} == {a, b} and len({r["doc_id"] for r in docs}) == len(docs)
+    done = [json.loads(line) for line in (root / "_state" / "completed_files.jsonl").read_text().splitlines()]
+    assert {d["file"]: d["run_date"] for d in done} == {**{str(f): a for f in NIGHTLY[:2]},
+                                                         **{str(f): b for f in NIGHTLY[2:]}}

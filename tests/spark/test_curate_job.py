@@ -141,7 +141,7 @@ def tree_digest(root: Path, skip: tuple[str, ...]) -> dict[str, str]:
 
 def test_a_rerun_with_another_threshold_changes_only_curates_tables(spark, done):
     ctx, _ = done
-    own = ("pairs", "obelics", "rejects/stage=curate", "_stats/curate.json")
+    own = ("pairs", "obelics", f"rejects/run_date={ctx.run_date}/stage=curate", "_stats/curate.json")
     before = tree_digest(Path(ctx.run_dir), own)
     median = float(np.median([r["clip_score"] for r in read_table(spark, PAIRS, ctx).collect()]))
     stricter = RunContext(run_dir=ctx.run_dir, config=with_curate(ctx.config, clip_threshold=median))

@@ -64,8 +64,12 @@ def test_obelics_export_round_trips_the_kept_documents(run):
 
     ctx, stats, spark = run
     export.run(spark, ctx)
+    import pyarrow.parquet as pq
+
     exported = spark.read.parquet(ctx.path("export_obelics"))
-    assert exported.columns == ["texts", "images", "metadata", "general_metadata"]
+    part = next(Path(ctx.path("export_obelics")).rglob("*.parquet"))  # what HF datasets reads: OBELICS's columns
+    assert pq.read_schema(part).names == ["texts", "images", "metadata", "general_metadata"]
+    assert set(exported.columns) == {"texts", "images", "metadata", "general_metadata", "run_date", "crawl"}
     assert exported.count() == stats["kept_docs"]
     row = exported.first()
     metadata = json.loads(row["metadata"])

@@ -158,7 +158,7 @@ def test_export_writes_mmc4s_json_lines(spark, done):
     from jobs import export
 
     stats = export.run(spark, ctx)
-    lines = [line for part in sorted((Path(ctx.run_dir) / "export_mmc4").glob("part-*.json"))
+    lines = [line for part in sorted((Path(ctx.run_dir) / "export_mmc4").glob("run_date=*/part-*.json"))
              for line in part.read_text().splitlines()]
     published = json.loads((SHARED / "interleaved" / "mmc4_core_ff_shard151" /
                             "docs_no_face_shard_151_v3.first107.jsonl").read_text().splitlines()[0])

@@ -34,7 +34,7 @@ def test_emr_dry_run_prints_a_complete_request():
     args = body["Steps"][0]["HadoopJarStep"]["Args"]
     assert args[:3] == ["spark-submit", "--deploy-mode", "cluster"]
     assert args[args.index("--py-files") + 1] == "s3://my-bucket/weft/weft-0.1.0.zip"
-    assert args[args.index("--output") + 1] == "s3://my-bucket/runs/2026-11-29" and "run.date=2026-11-29" in args
+    assert args[args.index("--output") + 1] == "s3://my-bucket/runs" and args[args.index("--date") + 1] == "2026-11-29"
     spark = next(c for c in body["Configurations"] if c["Classification"] == "spark-defaults")["Properties"]
     assert spark["spark.python.worker.reuse"] == "true" and "gpu" in spark["spark.executor.resource.gpu.discoveryScript"].lower()
     yarn = next(c for c in body["Configurations"] if c["Classification"] == "yarn-site")["Properties"]
@@ -61,7 +61,7 @@ def test_dataproc_dry_run_prints_the_commands_and_a_valid_template():
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("gsutil cp ") and lines[1].startswith("gcloud dataproc workflow-templates "
                                                                        "instantiate-from-file")
-    assert "RUN_DATE=2026-11-29" in lines[1] and "gs://bkt/runs/2026-11-29" in lines[1]
+    assert "RUN_DATE=2026-11-29" in lines[1] and "OUTPUT=gs://bkt/runs\\," in lines[1]  # one root for every night
     template = yaml.safe_load("\n".join(lines[3:]))
     cluster = template["placement"]["managedCluster"]["config"]
     assert cluster["secondaryWorkerConfig"]["accelerators"][0]["acceleratorCount"] == 1
@@ -69,7 +69,7 @@ def test_dataproc_dry_run_prints_the_commands_and_a_valid_template():
     job = template["jobs"][0]["pysparkJob"]
     assert job["pythonFileUris"] == ["gs://bkt/weft/weft-0.1.0.zip"] and "BUCKET" not in "\n".join(lines[3:])
     assert {p["name"] for p in template["parameters"]} == {"MANIFEST", "OUTPUT", "RUN_DATE"}
-    assert [job["args"][i] for i in (0, 2, 6)] == ["--input", "--output", "--set"]  # the parameters' fields
+    assert [job["args"][i] for i in (0, 2, 6)] == ["--input", "--output", "--date"]  # the parameters' fields
     missing = subprocess.run(["bash", str(INFRA / "dataproc" / "submit.sh"), "--dry-run"], capture_output=True,
                              text=True)
     assert missing.returncode == 2 and "--bucket is required" in missing.stderr
@@ -105,7 +105,9 @@ def test_airflow_dag_steps_without_airflow():
     assert platform.files["s3://s/night2"] == b"crawl-data/c.warc.gz\n"
     good = {"balanced": True, "stages": {"ingest": {"output_rows": 5, "balanced": True},
                                          "extract": {"output_rows": 3, "balanced": True}}}
-    assert dag.problems(good) == []
+    assert dag.problems(good) == [] and dag.problems({**good, "run_date": "2026-11-29"}, "2026-11-29") == []
+    assert dag.problems({**good, "run_date": "2026-11-28"}, "2026-11-29") == [
+        "the latest run is of 2026-11-28, not of 2026-11-29"]
     bad = {"balanced": False, "stages": {"ingest": {"output_rows": 0, "balanced": False}}}
     assert dag.problems(bad) == ["counts do not reconcile: ingest", "stage ingest wrote no rows",
                                  "stage extract did not run"]
