@@ -50,6 +50,7 @@ setup(
             "datasketch==2.0.0",  # MinHash reference for equivalence tests and the dedup benchmark
             "imagehash==4.3.2",  # perceptual-hash reference for the image tests
             "requests==2.34.2",  # the bare download loop of the images benchmark
+            "hypothesis==6.168.3",  # HTML fuzzing (tests/unit/test_fuzz_extract.py, bench/fuzz.py)
             "lapjv==1.3.29",  # MMC4's own solver: the oracle of the assignment tests
         ],
     },

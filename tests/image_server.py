@@ -112,6 +112,19 @@ class Handler(BaseHTTPRequestHandler):
             if n == 0:
                 return self.send(200, jpeg, "image/jpeg")
             return self.send(302, Location=f"/redirect/{n - 1}")
+        if path == "/loop":  # a redirect to itself
+            return self.send(302, Location="/loop")
+        if path == "/slowloris":  # headers that trickle in and never end
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n")
+            try:
+                for i in range(600):
+                    self.wfile.write(f"X-Slow-{i}: a\r\n".encode())
+                    self.wfile.flush()
+                    time.sleep(0.25)
+            except OSError:
+                pass
+            self.close_connection = True
+            return None
         if path == "/redirect-blocked":
             return self.send(302, Location="http://10.1.2.3/internal.jpg")
         if path == "/wrong-type":  # a real JPEG served as text/html

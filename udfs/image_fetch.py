@@ -5,7 +5,8 @@ Only http and https, no credentials in URLs. Every hop (the URL and each redirec
 multicast, reserved and unspecified ranges are refused (``blocked_address``) unless allowlisted
 by host name or CIDR; the connection then goes to the checked address (Host header and TLS SNI
 carry the name), so a second DNS answer cannot point it elsewhere. Bodies are streamed and
-capped (``too_large``) under one deadline per attempt (``timeout``). 429, 5xx and connection
+capped (``too_large``) under one deadline per attempt (``timeout``), which also closes a
+connection whose response headers trickle in (slowloris). 429, 5xx and connection
 errors are retried with exponential backoff, honouring ``Retry-After`` up to a cap.
 ``X-Robots-Tag: noai`` / ``noimageai`` is honoured (``robots_noai``), as img2dataset does.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -110,6 +112,44 @@ def _retry_after(value: str | None, cap: float) -> float | None:
     return min(max(seconds, 0.0), cap)
 
 
+class _HeaderDeadline:
+    """A connection whose wait for the response status and headers ends after ``header_seconds``:
+    a timer shuts the socket down, since a socket timeout alone restarts with every byte."""
+
+    def __init__(self, *args, header_seconds: float, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.header_seconds = header_seconds
+
+    def getresponse(self):
+        self.expired = False
+        timer = threading.Timer(self.header_seconds, self._expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            response = super().getresponse()
+        finally:
+            timer.cancel()
+        if self.expired:  # what was parsed before the shutdown is not the response
+            response.close()
+            raise socket.timeout(f"response headers not complete after {self.header_seconds} s")
+        return response
+
+    def _expire(self) -> None:
+        self.expired = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except (AttributeError, OSError):
+            pass
+
+
+class _HTTPConnection(_HeaderDeadline, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_HeaderDeadline, urllib3.connection.HTTPSConnection):
+    pass
+
+
 def _request(pool_cache: dict, url: str, settings) -> tuple[urllib3.BaseHTTPResponse, float]:
     """One GET to the checked address of ``url`` (no redirects followed)."""
     scheme, host, port, address = resolve(url, tuple(settings.allowlist))
@@ -119,9 +159,13 @@ def _request(pool_cache: dict, url: str, settings) -> tuple[urllib3.BaseHTTPResp
         timeout = urllib3.Timeout(connect=settings.timeout_seconds, read=settings.timeout_seconds)
         if scheme == "https":
             pool = urllib3.HTTPSConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1,
-                                               server_hostname=host, assert_hostname=host)
+                                               server_hostname=host, assert_hostname=host,
+                                               header_seconds=settings.timeout_seconds)
+            pool.ConnectionCls = _HTTPSConnection
         else:
-            pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
+            pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1,
+                                              header_seconds=settings.timeout_seconds)
+            pool.ConnectionCls = _HTTPConnection
         pool_cache[key] = pool
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -159,6 +203,7 @@ def fetch(url: str, settings, pools: dict | None = None) -> Fetched:
         attempts += 1
         response = None
         complete = False  # body read to the end: the connection can be reused
+        begun = time.monotonic()
         try:
             response, started = _request(pools, current, settings)
             status = response.status
@@ -193,7 +238,8 @@ def fetch(url: str, settings, pools: dict | None = None) -> Fetched:
         except (urllib3.exceptions.TimeoutError, socket.timeout) as exc:
             outcome = Fetched("timeout", final_url=current, attempts=attempts, detail=str(exc)[:300])
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            outcome = Fetched("connection_error", final_url=current, attempts=attempts,
+            late = time.monotonic() - begun >= settings.timeout_seconds  # the header deadline closed it
+            outcome = Fetched("timeout" if late else "connection_error", final_url=current, attempts=attempts,
                               detail=f"{type(exc).__name__}: {exc}"[:300])
         finally:
             if response is not None and complete:

@@ -39,6 +39,8 @@ def get(server, settings, path: str, **changes) -> dict:
     ("/status/403", "http_403"),
     ("/redirect/7", "too_many_redirects"),
     ("/redirect-blocked", "blocked_address"),
+    ("/loop", "too_many_redirects"),
+    ("/slowloris", "timeout"),
     ("/html", "not_an_image"),
     ("/html-as-jpeg", "decode_error"),
     ("/bomb", "too_many_pixels"),
@@ -124,3 +126,44 @@ def test_perceptual_hash_equals_imagehash():
         image = Image.open(SHARED / "images" / name)
         theirs = int(str(imagehash.phash(image)), 16)
         assert phash(image) & (2**64 - 1) == theirs, name
+
+
+HOSTILE = ("/bomb", "/endless", "/slow", "/slowloris", "/loop", "/redirect-blocked", "/html-as-jpeg",
+           "/files/odd/pillow_broken.png", "/files/odd/skimage_truncated.jpg", "/files/odd/pillow_iss634.apng",
+           "/files/odd/pillow_iss634.gif", "/files/odd/pillow_pil_sample_cmyk.jpg", "/files/odd/pillow_anim_frame1.webp")
+PROBE = """
+import json, resource, sys
+from jobs.config import load_config
+from tests.image_server import ImageServer
+from udfs.image_batches import image_row
+from udfs.image_decode import configure_pillow
+settings = load_config(overrides=["images.allowlist=[127.0.0.1]", "images.timeout_seconds=1.5",
+                                  "images.max_bytes=2000000"]).images
+configure_pillow(settings.max_pixels)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with ImageServer() as server:
+    statuses = {p: image_row(server.base + p, settings, {})["status"] for p in sys.argv[1:]}
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"statuses": statuses, "rss_before_mb": before / 1024, "peak_rss_mb": peak / 1024}))
+"""
+
+
+def test_hostile_images_end_with_a_status_in_bounded_memory():
+    """Every hostile case in one fresh process: each gets its status, and the process's peak RSS
+    stays small (the bomb is refused before decoding, bodies are capped while they arrive)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    proc = subprocess.run([sys.executable, "-c", PROBE, *HOSTILE], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout.splitlines()[-1])
+    statuses = result["statuses"]
+    assert statuses["/bomb"] == "too_many_pixels" and statuses["/endless"] == "too_large"
+    assert statuses["/slowloris"] == statuses["/slow"] == "timeout" and statuses["/loop"] == "too_many_redirects"
+    assert statuses["/files/odd/pillow_pil_sample_cmyk.jpg"] == statuses["/files/odd/pillow_iss634.apng"] == "ok"
+    assert statuses["/files/odd/pillow_broken.png"] == "decode_error"
+    assert result["peak_rss_mb"] - result["rss_before_mb"] < 200, result
+    print(json.dumps(result))  # bench/RESULTS.md records the figures
