@@ -7,6 +7,7 @@ refuses unknown keys, missing keys and wrong types before any Spark work starts.
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,7 +269,27 @@ class Config:
         return dataclasses.asdict(self)
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+        """The settings as YAML, credentials masked (this is what runs leave in RUN_DIR)."""
+        return yaml.safe_dump(redacted(self.to_dict()), sort_keys=False)
+
+
+SECRET_KEY = re.compile(r"secret|password|passwd|token|credential|access[._-]?key|signature|api[._-]?key",
+                        re.I)
+URL_PASSWORD = re.compile(r"(?<=://)([^/@:\s]*):[^/@\s]*@")
+
+
+def redacted(value, key: str = ""):
+    """``value`` with every credential masked: values under a key that names one (e.g.
+    ``spark.hadoop.fs.s3a.secret.key``) and passwords inside URLs (``http://user:***@host``)."""
+    if isinstance(value, dict):
+        return {k: redacted(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redacted(v, key) for v in value]
+    if value is not None and SECRET_KEY.search(key):
+        return "***"
+    if isinstance(value, str):
+        return URL_PASSWORD.sub(r"\1:***@", value)
+    return value
 
 
 FREE_FORM = {"spark.conf", "images.rewrite_prefixes"}  # mappings whose keys are not settings of weft's own

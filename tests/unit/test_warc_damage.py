@@ -6,15 +6,8 @@ from fastwarc.stream_io import ZstdWriter
 
 from jobs.config import load_config
 from udfs.page_records import ingest_file
+from tests.warc_damage import damaged_files, per_record_gzip, rec
 from udfs.warc import RawRecord, ReadLog, read_archive
-
-
-def rec(i, body=None, cl=None, typ="response") -> bytes:
-    payload = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + (body or b"<html>%d</html>" % i)
-    head = (f"WARC/1.0\r\nWARC-Type: {typ}\r\nWARC-Target-URI: http://a/{i}\r\n"
-            f"WARC-Record-ID: <urn:uuid:{i}>\r\nContent-Type: application/http; msgtype=response\r\n"
-            f"Content-Length: {len(payload) if cl is None else cl}\r\n\r\n").encode()
-    return head + payload + b"\r\n\r\n"
 
 
 def read(data: bytes) -> tuple[list, ReadLog]:
@@ -24,10 +17,6 @@ def read(data: bytes) -> tuple[list, ReadLog]:
 
 def uris(items) -> list:
     return [i.headers["WARC-Target-URI"] if isinstance(i, RawRecord) else i.reason for i in items]
-
-
-def per_record_gzip(parts) -> bytes:
-    return b"".join(gzip.compress(p, mtime=0) for p in parts)
 
 
 def test_negative_content_length_neither_crashes_nor_loops():
@@ -106,14 +95,7 @@ def test_oversized_records_are_not_loaded_and_end_as_too_large(tmp_path):
 
 def test_every_generated_damage_keeps_the_accounting(tmp_path):
     config = load_config()
-    cases = {
-        "negative.warc": rec(0) + rec(1, cl=-5) + rec(2),
-        "overlong.warc.gz": per_record_gzip([rec(0), rec(1, cl=10**6), rec(2)]),
-        "cut.warc.gz": per_record_gzip([rec(0), rec(1)])[:-20],
-        "garbage.warc.gz": per_record_gzip([rec(0)]) + b"garbage" * 50 + per_record_gzip([rec(1)]),
-        "zero.warc": b"",
-        "text.warc": b"hello, I am not an archive\n",
-    }
+    cases = damaged_files()
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
         rows = list(ingest_file(str(tmp_path / name), config))
