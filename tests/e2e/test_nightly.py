@@ -134,3 +134,35 @@ def test_nights_are_partitions_and_a_rerun_replaces_only_its_night(tmp_path, sha
     done = [json.loads(line) for line in (root / "_state" / "completed_files.jsonl").read_text().splitlines()]
     assert {d["file"]: d["run_date"] for d in done} == {**{str(f): a for f in NIGHTLY[:2]},
                                                          **{str(f): b for f in NIGHTLY[2:]}}
+
+
+def test_a_run_killed_at_each_stage_boundary_and_rerun_equals_an_uninterrupted_run(tmp_path, shared_data):
+    """One run after another into the same folder, each killed just after one more stage has
+    finished (after ingest, after extract, ...), then one allowed to finish: its tables equal a
+    clean run's, whatever the killed runs left behind."""
+    from tests.tiny_clip import save_tiny_model
+
+    config, checkpoint, _, _ = save_tiny_model(tmp_path, "weft-tiny-boundaries", seed=7)
+    stages = ("ingest", "extract", "dedup", "images", "clip", "mmc4", "curate")
+    common = ["--input", str(WARC_DIR / "ukwa_wikipedia-mona-lisa.warc.gz"), "--stages", ",".join(stages),
+              "--set", "clip.model=weft-tiny-boundaries", "--set", f"clip.checkpoint={checkpoint}",
+              "--set", f"clip.model_config={config}", "--set", "images.source=archive_only",
+              "--set", "mmc4.min_similarity=-1", "--set", "curate.clip_threshold=-1"]
+    clean = weft(*common, "--output", str(tmp_path / "clean"))
+    assert clean.returncode == 0, clean.stderr[-2000:]
+    out = tmp_path / "interrupted"
+    for stage in stages:
+        proc = subprocess.Popen([sys.executable, "-m", "jobs.pipeline", *common, "--output", str(out), *FAST],
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYSPARK_PYTHON": sys.executable}, start_new_session=True)
+        for line in proc.stderr:
+            if line.startswith(f"weft: {stage} done"):
+                break
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert proc.returncode != 0, stage
+    rerun = weft(*common, "--output", str(out))
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    for table in ("pages", "docs", "docs_dedup", "duplicates", "clip_embeddings", "clip_scores", "mmc4", "pairs",
+                  "obelics"):
+        assert table_digest(out / table) == table_digest(tmp_path / "clean" / table), table
