@@ -1,6 +1,7 @@
 """Faults: a Python worker killed (SIGKILL) in the middle of the extract stage and again in the
-middle of the CLIP stage; Spark retries the lost tasks and the run ends with tables identical,
-row for row, to a run nothing disturbed."""
+middle of the CLIP stage, and an executor JVM killed during extraction (local-cluster mode);
+Spark retries the lost tasks and the run ends with tables identical, row for row, to a run
+nothing disturbed."""
 import os
 import signal
 import subprocess
@@ -43,9 +44,9 @@ def cpu_ticks(pid: int) -> int:
         return -1
 
 
-def busy_worker(root: int) -> int | None:
-    """A Python worker forked by a pyspark daemon under ``root`` that is using the CPU (running a
-    task, not waiting idle for reuse), if any."""
+def busy(root: int, chosen) -> int | None:
+    """A process under ``root`` that ``chosen(cmd, parent_cmd)`` picks and that is using the CPU
+    (running a task, not idle), if any."""
     table = processes()
 
     def under(pid: int) -> bool:
@@ -56,14 +57,25 @@ def busy_worker(root: int) -> int | None:
         return False
 
     workers = [pid for pid, (parent, cmd) in table.items()
-               if "pyspark.daemon" in cmd and "pyspark.daemon" in table.get(parent, (0, ""))[1] and under(pid)]
+               if chosen(cmd, table.get(parent, (0, ""))[1]) and under(pid)]
     before = {pid: cpu_ticks(pid) for pid in workers}
     time.sleep(0.2)
     return next((pid for pid in workers if cpu_ticks(pid) > before[pid] >= 0), None)
 
 
-def run_with_kills(args: list[str], stages: tuple[str, ...]) -> tuple[subprocess.CompletedProcess, list[str]]:
-    """Run the pipeline; once each of ``stages`` has started, SIGKILL one busy Python worker."""
+def busy_worker(root: int) -> int | None:
+    """A Python worker forked by a pyspark daemon (it runs a task; the daemon only forks)."""
+    return busy(root, lambda cmd, parent: "pyspark.daemon" in cmd and "pyspark.daemon" in parent)
+
+
+def busy_executor(root: int) -> int | None:
+    """An executor JVM of a local-cluster run."""
+    return busy(root, lambda cmd, parent: "CoarseGrainedExecutorBackend" in cmd)
+
+
+def run_with_kills(args: list[str], stages: tuple[str, ...], target=busy_worker):
+    """Run the pipeline; once each of ``stages`` has started, SIGKILL one busy ``target`` process;
+    the finished process and the stages where a kill landed."""
     proc = subprocess.Popen([sys.executable, "-m", "jobs.pipeline", *args], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYSPARK_PYTHON": sys.executable})
     killed: list[str] = []
@@ -76,7 +88,7 @@ def run_with_kills(args: list[str], stages: tuple[str, ...]) -> tuple[subprocess
             if pending and f"weft: {pending[0]} started" in line:
                 deadline = time.time() + 60
                 while time.time() < deadline:
-                    pid = busy_worker(proc.pid)
+                    pid = target(proc.pid)
                     if pid:
                         os.kill(pid, signal.SIGKILL)
                         killed.append(pending.pop(0))
@@ -90,17 +102,37 @@ def run_with_kills(args: list[str], stages: tuple[str, ...]) -> tuple[subprocess
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, "".join(lines)), killed
 
 
-def test_killed_python_workers_are_retried_and_change_nothing(tmp_path, shared_data):
-    config, checkpoint, _, _ = save_tiny_model(tmp_path, "weft-tiny-faults", seed=5)
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory, shared_data):
+    """An undisturbed run of STAGES, and the arguments it ran with (less --output)."""
+    folder = tmp_path_factory.mktemp("faults")
+    config, checkpoint, _, _ = save_tiny_model(folder, "weft-tiny-faults", seed=5)
     tiny = ["--set", "clip.model=weft-tiny-faults", "--set", f"clip.checkpoint={checkpoint}",
             "--set", f"clip.model_config={config}", "--set", "clip.batch_size_cpu=4"]
     with ImageServer() as server:
         common = ["--input", str(WARC_DIR), "--stages", STAGES, *RETRYING, *local_images(server), *tiny]
-        clean, _ = run_with_kills([*common, "--output", str(tmp_path / "clean")], ())
-        assert clean.returncode == 0, clean.stderr[-3000:]
-        faulty, killed = run_with_kills([*common, "--output", str(tmp_path / "faulty")], ("extract", "clip"))
+        done, _ = run_with_kills([*common, "--output", str(folder / "clean")], ())
+        assert done.returncode == 0, done.stderr[-3000:]
+        yield folder / "clean", common
+
+
+def test_killed_python_workers_are_retried_and_change_nothing(clean, tmp_path):
+    reference, common = clean
+    faulty, killed = run_with_kills([*common, "--output", str(tmp_path / "faulty")], ("extract", "clip"))
     assert faulty.returncode == 0, faulty.stderr[-3000:]
     assert killed == ["extract", "clip"]
     assert faulty.stderr.count("Lost task") >= 2  # each kill failed a running task, which Spark ran again
     for table in ("pages", "docs", "alt_pairs", "docs_dedup", "clip_embeddings", "clip_scores"):
-        assert table_digest(tmp_path / "faulty" / table) == table_digest(tmp_path / "clean" / table), table
+        assert table_digest(tmp_path / "faulty" / table) == table_digest(reference / table), table
+
+
+def test_a_killed_executor_jvm_is_replaced_and_changes_nothing(clean, tmp_path):
+    """local-cluster mode: two executor JVMs; one is SIGKILLed while it runs extract tasks."""
+    reference, _ = clean
+    args = ["--input", str(WARC_DIR), "--stages", "ingest,extract", "--output", str(tmp_path / "faulty"),
+            "--set", "spark.ui=false", "--set", "spark.master=local-cluster[2,1,1024]"]
+    faulty, killed = run_with_kills(args, ("extract",), target=busy_executor)
+    assert faulty.returncode == 0, faulty.stderr[-3000:]
+    assert killed == ["extract"] and "Lost executor" in faulty.stderr, faulty.stderr[-3000:]
+    for table in ("pages", "docs", "alt_pairs"):
+        assert table_digest(tmp_path / "faulty" / table) == table_digest(reference / table), table
