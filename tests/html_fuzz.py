@@ -54,6 +54,8 @@ def _encode(html: str, encoding: str, declare: str | None) -> bytes:
 pages = st.one_of(
     st.binary(max_size=4096),  # anything at all
     st.builds(_encode, markup, st.sampled_from(ENCODINGS), st.one_of(st.none(), st.sampled_from(ENCODINGS))),
+    st.builds(lambda depth, tag, inner: (f"<{tag}>" * depth + inner).encode(),  # deep, unclosed nesting
+              st.integers(0, 4000), st.sampled_from(("div", "li", "td", "span", "b", "blockquote")), markup),
 )
 http_charsets = st.one_of(st.none(), st.sampled_from(ENCODINGS + ("x-unknown", "", "utf-8; q=1")))
 
