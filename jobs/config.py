@@ -53,6 +53,8 @@ class IngestSettings:
     keep_status: list[int] = setting("HTTP status codes whose HTML responses become pages; [] keeps all")
     max_html_bytes: int = setting("largest decoded HTML body kept; larger ones are rejects", low=1)
     max_record_bytes: int = setting("largest response record loaded into memory; larger ones are rejects", low=1)
+    max_image_bytes: int = setting("largest archived image body kept in archived_images; larger ones are rejects",
+                                   low=1)
     batch_rows: int = setting("rows per Arrow batch returned to Spark", low=1)
     batch_bytes: int = setting("HTML bytes per Arrow batch returned to Spark", low=1)
 

@@ -1,8 +1,8 @@
 """Images: ``docs_dedup`` (else kept ``docs``) and ``alt_pairs`` → ``images``, ``rejects`` (stage=images).
 
-Every distinct image URL is read once: from the input WARCs when they hold its response
-(``images.source``: ``archive_then_web`` by default, ``archive_only``, ``web_only``), else
-downloaded (``udfs.image_fetch``: address checks on every hop, capped bodies, retries); then
+Every distinct image URL is read once: from ``archived_images`` when the input WARCs hold its
+response (by exact URL, else normalised URL; ``images.source``: ``archive_then_web`` by default,
+``archive_only``, ``web_only``), else downloaded (``udfs.image_fetch``: address checks on every hop, capped bodies, retries); then
 decoded (``udfs.image_decode``). URLs are spread over tasks by a
 hash (hosts mixed across tasks), ``images.urls_per_task`` per task; each task runs
 ``images.threads`` downloads at once. Every URL gets a row with ``status``; failures are also
@@ -17,6 +17,7 @@ from functools import partial
 from jobs.runtime import RunContext, arrow_batch_rows, stage_main
 from jobs.stats import rejected_by_reason, write_stats
 from jobs.tables import read_documents, read_table, write_table
+from schemas.archived_images import ARCHIVED_IMAGES
 from schemas.docs import ALT_PAIRS
 from schemas.image_rows import IMAGE_ROWS
 from schemas.images import IMAGES
@@ -37,24 +38,59 @@ def distinct_urls(spark, ctx: RunContext):
     return urls, source
 
 
-def with_archive_locations(spark, ctx: RunContext, urls):
-    """``urls`` with ``archive_file``/``archive_offset``: where an input WARC holds an image
-    response for the URL (ingest's ``image_record`` rejects; URLs compared normalised)."""
+def archived_copies(spark, ctx: RunContext):
+    """One archived copy per URL from ``archived_images``: image responses with their payload,
+    and image revisits given the payload of the response they repeat (same payload digest, else
+    the response for the URL they refer to); the latest capture when a URL has several."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    archived = read_table(spark, ARCHIVED_IMAGES, ctx)
+    held = archived.where(F.col("payload").isNotNull()).select(
+        "image_url", "payload", "content_type", "fetch_time", "payload_digest",
+        F.concat_ws("@", "warc_filename", F.col("warc_record_offset").cast("string")).alias("archive_at"))
+    revisits = archived.where(F.col("payload").isNull() & (F.col("record_kind") == "revisit"))
+    by_digest = held.where(F.col("payload_digest").isNotNull()).dropDuplicates(["payload_digest"])
+    by_url = held.dropDuplicates(["image_url"])
+    resolved = (revisits.alias("r")
+                .join(by_digest.alias("d"), F.col("r.payload_digest") == F.col("d.payload_digest"), "left")
+                .join(by_url.alias("u"), F.col("r.refers_to") == F.col("u.image_url"), "left")
+                .select(F.col("r.image_url").alias("image_url"),
+                        F.coalesce("d.payload", "u.payload").alias("payload"),
+                        F.coalesce("r.content_type", "d.content_type", "u.content_type").alias("content_type"),
+                        F.col("r.fetch_time").alias("fetch_time"), F.col("r.payload_digest").alias("payload_digest"),
+                        F.coalesce("d.archive_at", "u.archive_at").alias("archive_at"))
+                .where(F.col("payload").isNotNull()))
+    copies = held.unionByName(resolved)
+    latest = Window.partitionBy("image_url").orderBy(F.col("fetch_time").desc_nulls_last(), "archive_at")
+    return copies.withColumn("n", F.row_number().over(latest)).where("n = 1").drop("n", "payload_digest")
+
+
+def with_archived(spark, ctx: RunContext, urls):
+    """``urls`` with ``archive_payload``, ``archive_content_type``, ``archive_fetch_time`` and
+    ``archive_at`` (file@offset) where the input WARCs hold the image: by exact URL, else by
+    normalised URL (null columns when they do not, or with ``images.source: web_only``)."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     from udfs.url_normalize import normalize_series
 
-    normalized = F.pandas_udf(normalize_series, "string")
+    columns = {"archive_payload": "binary", "archive_content_type": "string",
+               "archive_fetch_time": "timestamp", "archive_at": "string"}
     if ctx.config.images.source == "web_only":
-        return urls.select("image_url", F.lit(None).cast("string").alias("archive_file"),
-                           F.lit(None).cast("long").alias("archive_offset"))
-    records = (read_table(spark, REJECTS, ctx).where("stage = 'ingest' AND reason = 'image_record'")
-               .select(normalized("key").alias("norm"), "warc_filename", "warc_record_offset")
-               .where(F.col("norm").isNotNull())
-               .groupBy("norm").agg(F.min(F.struct("warc_filename", "warc_record_offset")).alias("at")))
-    return (urls.withColumn("norm", normalized("image_url")).join(records, "norm", "left")
-            .select("image_url", F.col("at.warc_filename").alias("archive_file"),
-                    F.col("at.warc_record_offset").alias("archive_offset")))
+        return urls.select("image_url", *(F.lit(None).cast(t).alias(c) for c, t in columns.items()))
+    normalized = F.pandas_udf(normalize_series, "string")
+    copies = archived_copies(spark, ctx).select(
+        "image_url", F.col("payload").alias("archive_payload"), F.col("content_type").alias("archive_content_type"),
+        F.col("fetch_time").alias("archive_fetch_time"), "archive_at")
+    exact = urls.join(copies, "image_url", "left")
+    first = Window.partitionBy("norm").orderBy("archive_at")
+    by_norm = (copies.withColumn("norm", normalized("image_url")).where(F.col("norm").isNotNull())
+               .withColumn("n", F.row_number().over(first)).where("n = 1").drop("n", "image_url"))
+    found = exact.where(F.col("archive_at").isNotNull())
+    rest = (exact.where(F.col("archive_at").isNull()).select("image_url")
+            .withColumn("norm", normalized("image_url")).join(by_norm, "norm", "left").drop("norm"))
+    return found.unionByName(rest).select("image_url", *columns)
 
 
 def run(spark, ctx: RunContext) -> dict:
@@ -64,7 +100,7 @@ def run(spark, ctx: RunContext) -> dict:
     started = time.perf_counter()
     settings = ctx.config.images
     urls, source = distinct_urls(spark, ctx)
-    urls = with_archive_locations(spark, ctx, urls).persist(StorageLevel.DISK_ONLY)
+    urls = with_archived(spark, ctx, urls).persist(StorageLevel.DISK_ONLY)
     try:
         n_urls = urls.count()
         tasks = max(1, math.ceil(n_urls / settings.urls_per_task))
@@ -88,6 +124,8 @@ def run(spark, ctx: RunContext) -> dict:
         obelics_ok=ok.where("obelics_ok").count(), datacomp_ok=ok.where("datacomp_ok").count(),
         bytes_read=int(images.agg(F.sum("byte_size")).first()[0] or 0),
         origin=dict(ok.groupBy("origin").count().collect()), image_source=settings.source,
+        image_sources=dict(sorted(ok.groupBy("source").count().collect())),
+        archived_images=read_table(spark, ARCHIVED_IMAGES, ctx).count(),
     )
 
 

@@ -1,4 +1,4 @@
-"""Ingest: WARC files → ``pages``, ``rejects`` (stage=ingest), ``warc_files``.
+"""Ingest: WARC files → ``pages``, ``archived_images``, ``rejects`` (stage=ingest), ``warc_files``.
 
 One Spark task per input file: the file list is distributed, and each task streams its file
 with ``udfs.page_records.ingest_batches``. Pages flow back to Spark and are written as the
@@ -14,6 +14,7 @@ from functools import partial
 from jobs.runtime import RunContext, stage_main
 from jobs.stats import rejected_by_reason, write_stats
 from jobs.tables import read_table, write_table
+from schemas.archived_images import ARCHIVED_IMAGES
 from schemas.ingest_side import INGEST_SIDE
 from schemas.pages import PAGES
 from schemas.rejects import REJECTS
@@ -34,34 +35,36 @@ def run(spark, ctx: RunContext) -> dict:
     pages = (spark.createDataFrame(files, "warc_filename string")
              .mapInArrow(partial(ingest_batches, settings=ctx.config, side_dir=side_dir), PAGES.spark()))
     write_table(pages, PAGES, ctx)
-    side = spark.read.schema(INGEST_SIDE.spark()).parquet(side_dir).cache()
-    try:
-        write_table(side.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
-        write_table(side.where(F.col("row_kind") == "file"), WARC_FILES, ctx)
-    finally:
-        side.unpersist()
+    side = spark.read.schema(INGEST_SIDE.spark()).parquet(side_dir)  # small files, read once per table
+    write_table(side.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
+    write_table(side.where(F.col("row_kind") == "archived_image"), ARCHIVED_IMAGES, ctx)
+    write_table(side.where(F.col("row_kind") == "file"), WARC_FILES, ctx)
     storage.delete_tree(side_dir, ctx.config.storage)
     return _stats(spark, ctx, time.perf_counter() - started)
 
 
 def _stats(spark, ctx: RunContext, seconds: float) -> dict:
-    """Per-file accounting from the written tables: records read = pages + rejects."""
+    """Per-file accounting from the written tables: records read = pages + archived images + rejects."""
     from pyspark.sql import functions as F
 
     pages = dict(read_table(spark, PAGES, ctx).groupBy("warc_filename").count().collect())
+    images = dict(read_table(spark, ARCHIVED_IMAGES, ctx).groupBy("warc_filename").count().collect())
     rejects = dict(read_table(spark, REJECTS, ctx).where(F.col("stage") == STAGE)
                    .groupBy("warc_filename").count().collect())
     files, readers = {}, {}
     for row in read_table(spark, WARC_FILES, ctx).orderBy("warc_filename").collect():
         name = row["warc_filename"]
         files[name] = {"records_read": row["records_read"], "pages": pages.get(name, 0),
-                       "rejected": rejects.get(name, 0), "reader": row["reader"], "crawl": row["crawl"]}
+                       "archived_images": images.get(name, 0), "rejected": rejects.get(name, 0),
+                       "reader": row["reader"], "crawl": row["crawl"]}
         readers[row["reader"]] = readers.get(row["reader"], 0) + 1
-    unbalanced = [n for n, f in files.items() if f["records_read"] != f["pages"] + f["rejected"]]
+    unbalanced = [n for n, f in files.items() if f["records_read"] != f["pages"] + f["archived_images"] + f["rejected"]]
     return write_stats(
         ctx, STAGE,
         input_rows=sum(f["records_read"] for f in files.values()),
-        output_rows=sum(pages.values()),
+        output_rows=sum(pages.values()) + sum(images.values()),
+        pages=sum(pages.values()),
+        archived_images=sum(images.values()),
         rejected=rejected_by_reason(spark, ctx, STAGE),
         seconds=seconds,
         input_files=len(ctx.files),

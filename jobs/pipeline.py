@@ -20,7 +20,7 @@ from jobs.summary import NOT_IMPLEMENTED, print_summary  # noqa: E402
 
 # Stage name -> module with run(spark, ctx) -> stats, and the tables it writes.
 IMPLEMENTED = {
-    "ingest": ("jobs.ingest", ("pages", "rejects", "warc_files")),
+    "ingest": ("jobs.ingest", ("pages", "archived_images", "rejects", "warc_files")),
     "extract": ("jobs.extract", ("docs", "alt_pairs")),
     "dedup": ("jobs.dedup", ("docs_dedup", "duplicates")),
     "images": ("jobs.images", ("images",)),

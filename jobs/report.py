@@ -88,7 +88,8 @@ def run(spark, ctx: RunContext) -> dict:
     summary = {"run_dir": ctx.run_dir, "run_date": ctx.run_date, "tables": tables,
                "stages": {s: {k: v.get(k) for k in ("input_rows", "output_rows", "seconds", "balanced", "skipped")}
                           | {"rejected": sum((v.get("rejected") or {}).values())} for s, v in stats.items()},
-               "balanced": all(v.get("balanced", True) for v in stats.values())}
+               "balanced": all(v.get("balanced", True) for v in stats.values()),
+               "images_by_source": stats.get("images", {}).get("image_sources", {})}
     ctx.write_text("_stats/summary.json", json.dumps(summary, indent=2, default=str))
     return write_stats(ctx, STAGE, input_rows=len(stats), output_rows=len(stats), rejected={},
                        seconds=time.perf_counter() - started, report=ctx.path("report.html"),

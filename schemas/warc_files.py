@@ -12,6 +12,7 @@ WARC_FILES = Table(
         Column("reader", pa.string(), "fastwarc, or resync when the file needed the lenient resynchronising reader"),
         Column("records_read", pa.int64(), "records the reader delimited, counting each unreadable stretch as one"),
         Column("pages", pa.int64(), "records kept as pages"),
+        Column("archived_images", pa.int64(), "records kept as archived images"),
         Column("rejected", pa.int64(), "records rejected"),
         Column("file_bytes", pa.int64(), "size of the file in bytes, when known"),
         Column("seconds", pa.float64(), "time spent reading the file"),

@@ -1,4 +1,5 @@
-"""Generated WARC damage, shared by the reader's unit tests and the end-to-end run on bad input."""
+"""Generated WARC records and damage, shared by the reader's unit tests, the images tests and
+the end-to-end run on bad input."""
 from __future__ import annotations
 
 import gzip
@@ -36,3 +37,12 @@ def damaged_files() -> dict[str, bytes]:
         "text.warc": b"hello, I am not an archive\n",
         "png_named.warc.gz": b"\x89PNG\r\n\x1a\n" + b"\x00" * 100,
     }
+
+
+def record_bytes(warc_type: str, url: str, block: bytes, **headers: str) -> bytes:
+    """One uncompressed WARC record of ``warc_type`` for ``url`` with ``block`` and extra headers."""
+    fields = {"WARC-Type": warc_type, "WARC-Target-URI": url, "WARC-Record-ID": f"<urn:uuid:{abs(hash(url))}>",
+              "WARC-Date": "2024-05-01T10:00:00Z", "Content-Type": "application/http; msgtype=response",
+              **headers, "Content-Length": str(len(block))}
+    head = "WARC/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items()) + "\r\n"
+    return head.encode() + block + b"\r\n\r\n"

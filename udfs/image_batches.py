@@ -1,23 +1,33 @@
-"""The images stage's task: distinct URLs (with where the input WARCs hold them, if they do)
-in, one ``images`` row per URL out (plus a ``rejects`` row for each failure); archive reads,
-downloads and decodes on a thread pool per task."""
+"""The images stage's task: distinct URLs (with the copy the input WARCs hold, if they do) in,
+one ``images`` row per URL out (plus a ``rejects`` row for each failure); downloads and decodes
+on a thread pool per task."""
 from __future__ import annotations
 
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from typing import Any, Iterator
+from datetime import datetime, timezone
+from typing import Any, Iterator, NamedTuple
 
 import pyarrow as pa
 
 from schemas.image_rows import IMAGE_ROWS
 from udfs.arrow_rows import reject_row, to_batch
-from udfs.image_archive import read_archived
 from udfs.image_decode import configure_pillow, decode
 from udfs.image_fetch import Fetched, fetch
 
 STAGE = "images"
-INPUT_COLUMNS = ["image_url", "archive_file", "archive_offset"]
+
+
+class Archived(NamedTuple):
+    """The copy of an image the input WARCs hold (``archived_images``)."""
+
+    payload: bytes | None
+    content_type: str | None
+    fetch_time: datetime | None
+    at: str | None  # file@offset
+
+INPUT_COLUMNS = ["image_url", "archive_payload", "archive_content_type", "archive_fetch_time", "archive_at"]
 OUTPUT_ROWS = 256  # rows per Arrow batch returned to Spark (image_bytes make rows large)
 
 
@@ -29,36 +39,32 @@ def rewrite(url: str, prefixes: dict[str, str]) -> str:
     return url
 
 
-def from_archive(location: tuple[str, int] | None, settings, storage_settings) -> Fetched | None:
-    """The image as the input WARC holds it (``images.source`` permitting), else None."""
+def from_archive(archived: Archived | None, settings) -> Fetched | None:
+    """The image as the input WARCs hold it (``images.source`` permitting), else None."""
     if settings.source == "web_only":
         return None
-    if location is None:
+    if archived is None or archived.payload is None:
         return Fetched("not_in_archive", detail="no image response for this URL in the input") \
             if settings.source == "archive_only" else None
-    try:
-        body, content_type = read_archived(*location, settings.max_bytes, storage_settings)
-    except (LookupError, OSError, ValueError) as exc:
-        if settings.source == "archive_only":
-            return Fetched("archive_error", detail=f"{location[0]}@{location[1]}: {exc}"[:300])
-        return None
-    return Fetched("ok", body=body, content_type=content_type, final_url=f"{location[0]}@{location[1]}",
+    return Fetched("ok", body=archived.payload, content_type=archived.content_type, final_url=archived.at,
                    http_status=200)
 
 
-def image_row(url: str, settings, pools: dict, location: tuple[str, int] | None = None,
-              storage_settings=None) -> dict[str, Any]:
-    """The images row for one URL (``settings``: ImagesSettings; ``location``: the input WARC
-    file and offset holding its response, if any); never raises."""
+def image_row(url: str, settings, pools: dict, archived: Archived | None = None) -> dict[str, Any]:
+    """The images row for one URL (``settings``: ImagesSettings; ``archived``: the copy the input
+    WARCs hold, if any); never raises."""
     started = time.perf_counter()
     try:
-        fetched = from_archive(location, settings, storage_settings)
-        origin = "archive" if fetched is not None and fetched.status == "ok" else None
+        fetched = from_archive(archived, settings)
+        source = "archive" if fetched is not None and fetched.status == "ok" else None
+        fetch_time = archived.fetch_time if source else None
         if fetched is None:
+            fetch_time = datetime.now(timezone.utc)
             fetched = fetch(rewrite(url, settings.rewrite_prefixes), settings, pools)
-            origin = "web"
-        row: dict[str, Any] = {"status": fetched.status, "http_status": fetched.http_status, "origin": origin,
-                               "final_url": fetched.final_url, "attempts": fetched.attempts, "detail": fetched.detail,
+            source = "web"
+        row: dict[str, Any] = {"status": fetched.status, "http_status": fetched.http_status, "origin": source,
+                               "source": source, "fetch_time": fetch_time, "final_url": fetched.final_url,
+                               "attempts": fetched.attempts, "detail": fetched.detail,
                                "content_type": fetched.content_type}
         if fetched.status == "ok":
             row.update(decode(fetched.body, fetched.content_type, settings))
@@ -82,12 +88,12 @@ def images_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.R
     local = threading.local()
     all_pools: list[dict] = []
 
-    def work(item: tuple[str, str | None, int | None]) -> dict[str, Any]:
+    def work(item: tuple) -> dict[str, Any]:
         if not hasattr(local, "pools"):
             local.pools = {}  # connection pools per thread: keep-alive per host, no sharing
             all_pools.append(local.pools)
-        url, warc, offset = item
-        return image_row(url, images, local.pools, (warc, offset) if warc else None, settings.storage)
+        url, *archived = item
+        return image_row(url, images, local.pools, Archived(*archived) if archived[0] is not None else None)
 
     urls = (item for batch in batches for item in zip(*(batch.column(c).to_pylist() for c in INPUT_COLUMNS)))
     done: list[dict[str, Any]] = []

@@ -1,8 +1,10 @@
-"""WARC records to ``pages`` rows, everything else to ``rejects`` rows, one ``warc_files`` row
-per file; and the Arrow adapter that runs it inside a Spark task (one input file per row).
+"""WARC records to ``pages`` rows (HTML) and ``archived_images`` rows (image responses and
+image revisits), everything else to ``rejects`` rows, one ``warc_files`` row per file; and the
+Arrow adapter that runs it inside a Spark task (one input file per row).
 
 Accounting rule: every item the reader produces (a record, or an unreadable stretch of the
-file) ends as exactly one page or one reject, so per file records_read = pages + rejected.
+file) ends as exactly one page, archived image or reject, so per file
+records_read = pages + archived_images + rejected.
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from udfs.warc import RawRecord, ReadLog, Unreadable, is_transient, read_archive
 
 STAGE = "ingest"
 _CRAWL_IN_NAME = re.compile(r"CC-MAIN-\d{4}-\d{2}")
-_READ_BLOCK_TYPES = {"response", "warcinfo"}
+_READ_BLOCK_TYPES = {"response", "warcinfo", "revisit"}
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")  # and RIFF....WEBP
 
 
 def crawl_from_name(uri: str) -> str:
@@ -59,14 +62,41 @@ def warcinfo_crawl(block: bytes | None) -> str | None:
     return None
 
 
+def is_image(content_type: str, identified: str, payload: bytes) -> bool:
+    """An image by its declared or identified media type, or by its first bytes."""
+    return "image/" in (content_type[:6], identified[:6]) or payload.startswith(_IMAGE_MAGIC) or (
+        payload[:4] == b"RIFF" and payload[8:12] == b"WEBP")
+
+
+def archived_image(rec: RawRecord, url: str, warc_filename: str, status: int | None, content_type: str | None,
+                   payload: bytes | None) -> dict[str, Any]:
+    """An ``archived_images`` row (INGEST_SIDE columns) for an image response or revisit."""
+    headers = rec.headers
+    return {
+        "row_kind": "archived_image", "image_url": url, "warc_filename": warc_filename,
+        "warc_record_offset": rec.offset, "warc_record_length": rec.length,
+        "fetch_time": parse_warc_date(headers.get("WARC-Date")), "http_status": status,
+        "content_type": content_type or None, "payload": payload, "payload_digest": headers.get("WARC-Payload-Digest"),
+        "record_kind": rec.warc_type,
+        "refers_to": (headers.get("WARC-Refers-To-Target-URI", "").strip("<> ") or url)
+        if rec.warc_type == "revisit" else None,
+    }
+
+
 def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[str, Any]:
-    """One record to a page row or a reject row (plain dicts: PAGES or INGEST_SIDE columns)."""
+    """One record to a page row, an archived image row or a reject row (plain dicts: PAGES or
+    INGEST_SIDE columns)."""
     headers = rec.headers
     url = headers.get("WARC-Target-URI", "").strip("<> ") or None
 
     def reject(reason: str, detail: str) -> dict[str, Any]:
         return _reject(reason, detail, warc_filename, rec.offset, url or headers.get("WARC-Record-ID"))
 
+    if rec.warc_type == "revisit" and url and rec.block is not None:
+        resp = parse_response(rec.block)
+        declared = media_type(resp.headers.get("content-type"))[0] if resp is not None else ""
+        if resp is not None and resp.status in (200, 304) and declared.startswith("image/"):
+            return archived_image(rec, url, warc_filename, resp.status, resp.headers.get("content-type"), None)
     if rec.warc_type != "response":
         return reject("not_response", f"WARC-Type {rec.warc_type}")
     if rec.block is None:  # the reader was told not to load it
@@ -85,8 +115,15 @@ def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[s
     identified, _ = media_type(headers.get("WARC-Identified-Payload-Type"))
     payload = resp.body if resp is not None else block
     kind = html_type(declared, identified, payload)
-    if kind is None and (resp is None or resp.status == 200) and "image/" in (declared[:6], identified[:6]):
-        return reject("image_record", f"content type {declared or identified}: the images stage can read it here")
+    if kind is None and url and (resp is None or resp.status == 200) and is_image(declared, identified, payload):
+        try:
+            body = decode_body(resp, settings.max_image_bytes) if resp is not None else payload
+            if len(body) > settings.max_image_bytes:
+                raise BodyError("too_large", f"image of {len(body)} bytes exceeds {settings.max_image_bytes}")
+        except BodyError as exc:
+            return reject(exc.reason, str(exc))
+        content_type = resp.headers.get("content-type") if resp is not None else headers.get("Content-Type")
+        return archived_image(rec, url, warc_filename, resp.status if resp is not None else None, content_type, body)
     if kind is None:
         return reject("not_html", f"content type {declared or 'missing'}")
     try:
@@ -122,7 +159,7 @@ def _reject(reason: str, detail: str, warc_filename: str, offset: int | None, ke
 
 
 def _block_filter(max_bytes: int):
-    """Which record blocks the reader should load: responses and warcinfo, up to ``max_bytes``."""
+    """Which record blocks the reader should load: responses, revisits and warcinfo, up to ``max_bytes``."""
     def want(headers: dict[str, str]) -> bool:
         if (headers.get("WARC-Type") or "").strip().lower() not in _READ_BLOCK_TYPES:
             return False
@@ -132,12 +169,12 @@ def _block_filter(max_bytes: int):
 
 
 def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
-    """Rows for one input file: its pages and rejects, then its warc_files row.
+    """Rows for one input file: its pages, archived images and rejects, then its warc_files row.
     ``settings`` is the run's Config (only ``ingest`` and ``storage`` are read)."""
     started = time.perf_counter()
     crawl = crawl_from_name(uri)
     log = ReadLog()
-    counts = {"page": 0, "reject": 0}
+    counts = {"page": 0, "reject": 0, "archived_image": 0}
     records_read = 0
     size = None
     try:
@@ -165,7 +202,8 @@ def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
         yield row
     yield {
         "row_kind": "file", "warc_filename": uri, "crawl": crawl, "reader": log.reader,
-        "records_read": records_read, "pages": counts["page"], "rejected": counts["reject"],
+        "records_read": records_read, "pages": counts["page"], "archived_images": counts["archived_image"],
+        "rejected": counts["reject"],
         "file_bytes": size, "seconds": time.perf_counter() - started,
     }
 
@@ -186,7 +224,7 @@ def _guarded(items: Iterator) -> Iterator:
 
 def ingest_batches(batches: Iterator[pa.RecordBatch], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter; each input row names one file. Pages go back to Spark (PAGES schema).
-    The file's rejects and warc_files row go, once the file is done, to one Parquet file under
+    The file's archived images, rejects and warc_files row go, once the file is done, to one Parquet file under
     ``side_dir`` named after the input file: a retried task rewrites the same name and content."""
     pages_schema, side_schema = PAGES.arrow(), INGEST_SIDE.arrow()
     limits = settings.ingest

@@ -51,7 +51,7 @@ def test_make_run_on_damaged_and_quirky_files(tmp_path, shared_data):
     files = {os.path.basename(name): f for name, f in stats["files"].items()}
     assert len(files) == len(DAMAGE_REASONS) + len(list(QUIRKY_DIR.iterdir())) and stats["unbalanced_files"] == []
     for name, f in files.items():
-        assert f["records_read"] == f["pages"] + f["rejected"], name
+        assert f["records_read"] == f["pages"] + f["archived_images"] + f["rejected"], name
     rejects = pq.read_table(out / "rejects", filters=[("stage", "=", "ingest")]).to_pylist()
     reasons: dict[str, Counter] = {}
     for r in rejects:
@@ -64,6 +64,7 @@ def test_make_run_on_damaged_and_quirky_files(tmp_path, shared_data):
     assert stats["readers"]["resync"] >= 4  # the ARC files, the malformed clueweb WARC, the clipped file
     extract = json.loads((out / "_stats" / "extract.json").read_text())
     assert extract["input_rows"] == sum(f["pages"] for f in files.values())  # every page reached extract
+    assert stats["output_rows"] == stats["pages"] + stats["archived_images"]
 
     planted = [*SECRETS.values(), "planted-s3a-4d7e21", "planted-access-key-77aa", "planted-password-c0ffee"]
     leaks = [(secret, "stdout/stderr") for secret in planted if secret in proc.stdout + proc.stderr]

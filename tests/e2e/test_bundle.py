@@ -38,7 +38,7 @@ def test_bundle_runs_the_pipeline_under_spark_submit(tmp_path, shared_data):
                           "--stages", "ingest,extract,dedup"], cwd=elsewhere, capture_output=True, text=True,
                          timeout=600, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "ingest   11 files, 1,200 in → 344 out" in run.stdout
+    assert "ingest   11 files, 1,200 in → 421 out (344 pages, 77 archived images)" in run.stdout
     assert (out / "docs_dedup").is_dir() and (out / "_stats" / "dedup.json").is_file()
 
 

@@ -75,7 +75,10 @@ def test_pipeline_on_the_bundled_warcs(tmp_path, shared_data):
         "ingest", "extract", "dedup", "images", "clip", "mmc4", "curate"}
     stats = json.loads((out / "_stats" / "ingest.json").read_text())
     # every HTML response of the non-quirky files (counted independently in tests/unit/test_page_records.py)
-    assert stats["output_rows"] == 344 and stats["balanced"] and not stats["unbalanced_files"]
+    assert (stats["pages"], stats["archived_images"]) == (344, 77) and stats["output_rows"] == 421
+    assert stats["balanced"] and not stats["unbalanced_files"]
+    assert summary["images_by_source"] == images["image_sources"] and images["image_sources"]["archive"] >= 3
+    assert f"{images['image_sources']['archive']:,} from the archive" in proc.stdout  # the run summary says so
     extract = json.loads((out / "_stats" / "extract.json").read_text())
     assert extract["input_rows"] == 344 == extract["output_rows"] + sum(extract["rejected"].values())
     assert extract["kept_docs"] > 0 and extract["alt_pairs"] > 0

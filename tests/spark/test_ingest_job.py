@@ -34,7 +34,8 @@ def test_stats_file_reconciles_every_file(run):
     assert saved["unbalanced_files"] == [] and saved["balanced"] is True
     assert len(saved["files"]) == len(warc_files(quirky=True))
     for name, f in saved["files"].items():
-        assert f["records_read"] == f["pages"] + f["rejected"] > 0, name
+        assert f["records_read"] == f["pages"] + f["archived_images"] + f["rejected"] > 0, name
+    assert saved["output_rows"] == saved["pages"] + saved["archived_images"] and saved["archived_images"] >= 77
 
 
 def test_tables_match_the_reader_and_the_contract(run):
@@ -49,8 +50,12 @@ def test_tables_match_the_reader_and_the_contract(run):
     per_file = {r["warc_filename"]: r for r in files.collect()}
     page_counts = Counter(r["warc_filename"] for r in pages.select("warc_filename").collect())
     reject_counts = Counter(r["warc_filename"] for r in rejects.select("warc_filename").collect())
+    archived = spark.read.parquet(ctx.path("archived_images"))
+    image_counts = Counter(r["warc_filename"] for r in archived.select("warc_filename").collect())
     for name, row in per_file.items():
-        assert row["records_read"] == page_counts[name] + reject_counts[name], name
+        assert row["records_read"] == page_counts[name] + image_counts[name] + reject_counts[name], name
+        assert row["archived_images"] == image_counts[name], name
+    assert archived.where("payload IS NULL AND record_kind = 'response'").count() == 0
     assert page_counts[str(WARC_DIR / "aut_archive-org-2008_example.warc.gz")] == 140
     assert pages.select("page_id").distinct().count() == pages.count()
     assert pages.where("html is null or url is null").count() == 0
@@ -70,7 +75,7 @@ def test_quirky_reasons_reach_the_rejects_table(run):
 def test_written_parquet_is_readable_without_spark(run):
     ctx, stats, _ = run
     table = pq.read_table(ctx.path("pages"), columns=["page_id", "url", "crawl", "fetch_time"])
-    assert table.num_rows == stats["output_rows"]
+    assert table.num_rows == stats["pages"]
     assert "CC-MAIN-2020-34" in set(table.column("crawl").to_pylist())
 
 

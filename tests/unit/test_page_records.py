@@ -1,4 +1,4 @@
-"""Record → page/reject rules, and per-file accounting on every real WARC (warcio as oracle)."""
+"""Record → page/archived image/reject rules, and per-file accounting on every real WARC (warcio as oracle)."""
 from collections import Counter
 
 import pytest
@@ -36,7 +36,6 @@ def test_html_response_becomes_a_page():
 
 @pytest.mark.parametrize("rec, reason", [
     (record(b"GET / HTTP/1.1\r\n\r\n", warc_type="request"), "not_response"),
-    (record(http(ctype="image/gif", body=b"GIF89a")), "image_record"),
     (record(http(status=404, ctype="image/gif", body=b"GIF89a")), "not_html"),
     (record(http(ctype="application/pdf", body=b"%PDF-1.4")), "not_html"),
     (record(b"<html>no http head</html>"), "malformed_http"),
@@ -46,6 +45,30 @@ def test_rejects_carry_a_reason(rec, reason):
     row = classify(rec, "f.warc.gz", "unknown", CFG.ingest)
     assert row["row_kind"] == "reject" and row["reason"] == reason and row["stage"] == "ingest"
     assert row["key"] == "http://example.com/a" and row["detail"]
+
+
+GIF = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
+
+
+def test_image_responses_become_archived_images():
+    row = classify(record(http(ctype="image/gif", body=GIF), **{"WARC-Payload-Digest": "sha1:ABC"}), "f.warc.gz",
+                   "unknown", CFG.ingest)
+    assert row["row_kind"] == "archived_image" and row["payload"] == GIF and row["image_url"] == "http://example.com/a"
+    assert (row["content_type"], row["http_status"], row["record_kind"], row["payload_digest"]) == (
+        "image/gif", 200, "response", "sha1:ABC")
+    assert (row["warc_filename"], row["warc_record_offset"], row["fetch_time"].year) == ("f.warc.gz", 100, 2024)
+    sniffed = classify(record(http(ctype="application/octet-stream", body=b"\xff\xd8\xff\xe0" + b"\x00" * 40)),
+                       "f", "u", CFG.ingest)
+    assert sniffed["row_kind"] == "archived_image"  # by its magic bytes
+    small = load_config(overrides=["ingest.max_image_bytes=5"]).ingest
+    assert classify(record(http(ctype="image/gif", body=GIF)), "f", "u", small)["reason"] == "too_large"
+    revisit = record(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n\r\n", warc_type="revisit",
+                     **{"WARC-Refers-To-Target-URI": "http://example.com/original.jpg"})
+    row = classify(revisit, "f", "u", CFG.ingest)
+    assert row["row_kind"] == "archived_image" and row["payload"] is None
+    assert (row["record_kind"], row["refers_to"]) == ("revisit", "http://example.com/original.jpg")
+    page_revisit = record(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n", warc_type="revisit")
+    assert classify(page_revisit, "f", "u", CFG.ingest)["reason"] == "not_response"
 
 
 def test_status_filter_is_a_setting():
@@ -91,12 +114,25 @@ def test_pages_are_exactly_the_html_responses(path):
 def test_every_record_is_a_page_or_a_reject(path):
     rows, summary = rows_of(path)
     kinds = Counter(r["row_kind"] for r in rows)
-    assert summary["records_read"] == kinds["page"] + kinds["reject"] == len(rows) > 0
-    assert (summary["pages"], summary["rejected"]) == (kinds["page"], kinds["reject"])
+    assert summary["records_read"] == kinds["page"] + kinds["archived_image"] + kinds["reject"] == len(rows) > 0
+    assert (summary["pages"], summary["archived_images"], summary["rejected"]) == (
+        kinds["page"], kinds["archived_image"], kinds["reject"])
+
+
+def oracle_image_responses(path) -> set[str]:
+    with open(path, "rb") as fh:
+        return {r.rec_headers.get_header("WARC-Target-URI") for r in WarcioIterator(fh)
+                if r.rec_type == "response" and r.http_headers and r.http_headers.get_statuscode() == "200"
+                and (r.http_headers.get_header("Content-Type") or "").lower().startswith("image/")}
 
 
 def test_known_file_counts():
-    assert rows_of(WARC_DIR / "aut_archive-org-2008_example.warc.gz")[1]["pages"] == 140
+    rows, summary = rows_of(WARC_DIR / "aut_archive-org-2008_example.warc.gz")
+    images = [r for r in rows if r["row_kind"] == "archived_image"]
+    assert summary["pages"] == 140 and summary["archived_images"] == len(images) == 55
+    assert sum(r["content_type"] in ("image/gif", "image/jpeg") for r in images) == 47  # and 8 PNG
+    assert {r["image_url"] for r in rows if r["row_kind"] == "archived_image"} == oracle_image_responses(
+        WARC_DIR / "aut_archive-org-2008_example.warc.gz")
     assert rows_of(WARC_DIR / "resiliparse_CC-MAIN-2020-34_warcfile.warc.gz")[1]["crawl"] == "CC-MAIN-2020-34"
 
 
