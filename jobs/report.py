@@ -12,6 +12,7 @@ import time
 from jobs.runtime import RunContext, STAGES, stage_main
 from jobs.stats import write_stats
 from jobs.tables import read_table, written
+from schemas.archived_images import ARCHIVED_IMAGES
 from schemas.clip import CLIP_SCORES
 from schemas.curate import OBELICS, PAIRS
 from schemas.docs import ALT_PAIRS, DOCS
@@ -24,7 +25,8 @@ from udfs import storage
 from udfs.report_html import Bars, Histogram, page
 
 STAGE = "report"
-REPORTED_TABLES = (PAGES, DOCS, ALT_PAIRS, DOCS_DEDUP, DUPLICATES, IMAGES, CLIP_SCORES, MMC4, PAIRS, OBELICS)
+REPORTED_TABLES = (PAGES, ARCHIVED_IMAGES, DOCS, ALT_PAIRS, DOCS_DEDUP, DUPLICATES, IMAGES, CLIP_SCORES, MMC4, PAIRS,
+                   OBELICS)
 
 
 def stage_stats(ctx: RunContext) -> dict[str, dict]:
