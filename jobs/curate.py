@@ -154,6 +154,20 @@ def with_clusters(spark, ctx: RunContext, rows) -> tuple[object, dict]:
     return rows, info
 
 
+def without_repeats(rows):
+    """Of the pairs passing so far that share a ``uid`` (the same image and caption on several
+    pages), one stays: the highest CLIP score, then the smallest doc_id; the others fail with
+    ``duplicate_pair``, so ``pairs`` holds each uid once, as DataComp's pools do."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    passing = F.col("reason").isNull()
+    first = Window.partitionBy("uid", passing).orderBy(F.desc_nulls_last("clip_score"), "doc_id", "page_url")
+    rows = rows.withColumn("_rank", F.when(passing, F.row_number().over(first)))
+    return fail_where(rows, F.col("_rank") > 1, "duplicate_pair",
+                      F.concat_ws(" ", F.lit("also on"), F.col("page_url"))).drop("_rank")
+
+
 def balanced(spark, ctx: RunContext, rows):
     """MetaCLIP's balancing over the pairs that pass so far."""
     from pyspark.sql import functions as F
@@ -179,6 +193,7 @@ def curated_pairs(spark, ctx: RunContext, rows) -> tuple[object, dict]:
         info["clip_threshold"] = "off: no clip_scores (the clip stage has not run)"
     if curate.nsfw_head:
         rows = with_nsfw(spark, ctx, rows)
+    rows = without_repeats(rows)
     if curate.clusters.k > 0:
         rows, more = with_clusters(spark, ctx, rows)
         info.update(more)

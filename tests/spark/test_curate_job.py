@@ -41,14 +41,15 @@ def url(name: str) -> str:
     return f"http://img.example/{name}"
 
 
-def run_folder(spark, settings, path) -> RunContext:
+def run_folder(spark, settings, path, more_pairs=()) -> RunContext:
     ctx = RunContext(run_dir=str(path), config=settings)
     rows = [{**decode((SHARED / "images" / f).read_bytes(), None, settings.images), "image_url": url(n)}
             for n, f in FILES.items()]
     rows.append({"image_url": url("missing"), "status": "http_404"})
     write_table(spark.createDataFrame(rows, IMAGES.spark()), IMAGES, ctx)
     write_table(spark.createDataFrame([{"doc_id": d, "image_url": url(n), "alt_text": t, "page_url": f"http://{d}/",
-                                        "position": 1} for d, n, t in PAIRS_IN], ALT_PAIRS.spark()), ALT_PAIRS, ctx)
+                                        "position": 1} for d, n, t in [*PAIRS_IN, *more_pairs]], ALT_PAIRS.spark()),
+                ALT_PAIRS, ctx)
     docs = [("d1", ["An astronaut.", None, "Coffee time.", None], [None, url("astronaut"), None, url("narrow")]),
             ("d2", ["Only a missing picture here.", None], [None, url("missing")])]
     write_table(spark.createDataFrame([{
@@ -185,3 +186,15 @@ def test_metaclip_balancing_runs_last_on_the_pairs_that_pass(spark, done):
     assert all(r["metaclip_entries"] and r["n_nouns"] is not None for r in rows)
     again = curate.run(spark, RunContext(run_dir=ctx.run_dir, config=with_curate(ctx.config, metaclip=balance)))
     assert again["rejected"] == stats["rejected"]  # seeded: the same pairs every time
+
+
+def test_the_same_image_and_caption_on_two_pages_is_one_pair(spark, settings, tmp_path):
+    """A uid names an image and its caption: a second page with both adds a duplicate_pair reject."""
+    ctx = run_folder(spark, settings, tmp_path, more_pairs=[("d9", "astronaut", PAIRS_IN[0][2])])
+    stats = curate.run(spark, ctx)
+    pairs = read_table(spark, PAIRS, ctx).collect()
+    assert len({p["uid"] for p in pairs}) == len(pairs) == stats["pairs"]
+    astronaut = [p for p in pairs if p["url"] == url("astronaut")]
+    assert [p["doc_id"] for p in astronaut] == ["d1"]  # no CLIP scores here: the smallest doc_id stays
+    dup = read_table(spark, REJECTS, ctx).where("stage = 'curate' AND reason = 'duplicate_pair'").collect()
+    assert [r["key"] for r in dup] == [astronaut[0]["uid"]] and dup[0]["detail"] == "also on http://d9/"
