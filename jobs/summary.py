@@ -16,7 +16,7 @@ def stage_line(stage: str, stats: dict | str) -> str:
     more = f", +{len(rejected) - 4} more reasons" if len(rejected) > 4 else ""
     files = f"{stats['input_files']:,} files, " if "input_files" in stats else ""
     kept = f" ({stats['kept_docs']:,} kept)" if "kept_docs" in stats else ""
-    if "pages" in stats and "archived_images" in stats:
+    if "archived_images" in stats:
         kept = f" ({stats['pages']:,} pages, {stats['archived_images']:,} archived images)"
     if stats.get("image_sources"):
         kept = " (" + ", ".join(f"{n:,} from the {s}" for s, n in stats["image_sources"].items()) + ")"

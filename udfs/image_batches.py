@@ -27,6 +27,7 @@ class Archived(NamedTuple):
     fetch_time: datetime | None
     at: str | None  # file@offset
 
+
 INPUT_COLUMNS = ["image_url", "archive_payload", "archive_content_type", "archive_fetch_time", "archive_at"]
 OUTPUT_ROWS = 256  # rows per Arrow batch returned to Spark (image_bytes make rows large)
 
