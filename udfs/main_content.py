@@ -95,24 +95,30 @@ def text_stats(root, text_holders: list) -> dict[int, tuple[int, int]]:
     so link density costs nothing per node (per-node ``text()`` would be quadratic on nesting).
     Containers holding text directly (blog posts written with <br>, not <p>) go to ``text_holders``."""
     stats: dict[int, tuple[int, int]] = {}
-    stack = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        if not children_done:
-            stack.append((node, True))
-            stack.extend((child, False) for child in node.iter(include_text=False))
+    sums: dict[int, list[int]] = {}  # mem_id -> [text length, linked length, direct text length] so far
+    root_id = root.mem_id
+    # lexbor's own pre-order traversal, read backwards: every node comes after its children
+    # (the same post-order as a stack walk), each node touched once.
+    for node in reversed(list(root.traverse(include_text=True))):
+        tag = node.tag
+        if tag == "-text":
+            n = len((node.text_content or "").strip())
+            if n:
+                parent = sums.setdefault(node.parent.mem_id, [0, 0, 0])
+                parent[0] += n
+                parent[2] += n
             continue
-        total = linked = direct = 0
-        for child in node.iter(include_text=True):
-            if child.tag == "-text":
-                n = len((child.text_content or "").strip())
-                total, direct = total + n, direct + n
-            else:
-                t, l = stats.get(child.mem_id, (0, 0))
-                total, linked = total + t, linked + l
-        stats[node.mem_id] = (total, total if node.tag == "a" else linked)
-        if direct >= MIN_PARAGRAPH and node.tag in TEXT_CONTAINERS:
+        key = node.mem_id
+        total, linked, direct = sums.pop(key, (0, 0, 0))
+        if tag == "a":
+            linked = total
+        stats[key] = (total, linked)
+        if direct >= MIN_PARAGRAPH and tag in TEXT_CONTAINERS:
             text_holders.append(node)
+        if key != root_id and total:
+            parent = sums.setdefault(node.parent.mem_id, [0, 0, 0])
+            parent[0] += total
+            parent[1] += linked
     return stats
 
 

@@ -6,6 +6,7 @@ and a None signal never drops anything.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from udfs import text_metrics as tm
@@ -26,6 +27,7 @@ class TextSignals:
 def text_signals(text: str, lang: str) -> TextSignals:
     text = tm.normalize(text)
     tokens = tm.words(text)
+    counts = Counter(tokens)  # one count of the words serves the three word lists
     stop, flagged, common = tm.stop_words(lang), tm.flagged_words(lang), tm.common_words(lang)
     return TextSignals(
         n_words=len(tokens),
@@ -33,9 +35,9 @@ def text_signals(text: str, lang: str) -> TextSignals:
         word_repetition=tm.word_repetition(tokens),
         special_char_ratio=tm.special_char_ratio(text),
         punctuation_ratio=tm.punctuation_ratio(text, tokens),
-        stop_word_ratio=tm.ratio_in(tokens, stop) if stop else None,
-        flagged_word_ratio=tm.ratio_in(tokens, flagged) if flagged else None,
-        common_word_ratio=tm.ratio_in(tokens, common) if common else None,
+        stop_word_ratio=tm.ratio_in(counts, stop) if stop else None,
+        flagged_word_ratio=tm.ratio_in(counts, flagged) if flagged else None,
+        common_word_ratio=tm.ratio_in(counts, common) if common else None,
     )
 
 

@@ -13,14 +13,34 @@ from collections import Counter
 from functools import lru_cache
 from importlib import resources
 
+import numpy as np
+
 _WORD = re.compile(r"\w+(?:['’\-]\w+)*", re.UNICODE)
 _PUNCTUATION = ".,;:!?…"
 _SPECIAL = re.compile(r"[\W\d_]")  # OBELICS: punctuation, symbols, emoji, digits and whitespace
+_GRAM_BASE = np.uint64(0x100000001B3)
 MAX_REPETITION_CHARS = 100_000  # character repetition is measured on a text's first 100k characters
 
 
 def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
+
+
+def _repeated_counts(keys: np.ndarray) -> np.ndarray:
+    """Occurrences of each distinct value of ``keys`` (sorted, then run lengths)."""
+    keys = np.sort(keys)
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    return np.diff(np.append(starts, len(keys)))
+
+
+def _gram_keys(ids: np.ndarray, n: int) -> np.ndarray:
+    """A 64-bit key per window of ``n`` consecutive ids (polynomial hash, wrapping: collisions
+    among a page's n-grams have odds of about 1 in 10^9 and would only merge two counts)."""
+    ids = ids.astype(np.uint64)
+    keys = np.zeros(len(ids) - n + 1, dtype=np.uint64)
+    for j in range(n):
+        keys = keys * _GRAM_BASE + ids[j:len(ids) - n + 1 + j]
+    return keys
 
 
 def char_repetition(text: str, n: int = 10) -> float:
@@ -30,23 +50,21 @@ def char_repetition(text: str, n: int = 10) -> float:
     text = text[:MAX_REPETITION_CHARS]
     if len(text) < n:
         return 0.0
-    counts = Counter(text[i:i + n] for i in range(len(text) - n + 1))
+    counts = _repeated_counts(_gram_keys(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32), n))
     distinct = len(counts)
-    singletons = sum(1 for c in counts.values() if c == 1)
-    k = min(int(math.sqrt(distinct)), distinct - singletons)
+    k = min(math.isqrt(distinct), distinct - int(np.count_nonzero(counts == 1)))
     if k <= 0:
         return 0.0
-    top = sorted(counts.values(), reverse=True)[:k]
-    return sum(top) / sum(counts.values())
+    return float(np.sort(counts)[distinct - k:].sum()) / float(counts.sum())  # sort: partition is slower on many ties
 
 
 def word_repetition(tokens: list[str], n: int = 5) -> float:
     """Share of word n-gram occurrences whose n-gram occurs more than once (OBELICS)."""
     if len(tokens) < n:
         return 0.0
-    grams = Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
-    total = sum(grams.values())
-    return sum(c for c in grams.values() if c > 1) / total
+    ids = np.fromiter(map(hash, tokens), dtype=np.int64, count=len(tokens)).view(np.uint64)
+    counts = _repeated_counts(_gram_keys(ids, n))
+    return float(counts[counts > 1].sum()) / float(counts.sum())
 
 
 def special_char_ratio(text: str) -> float:
@@ -63,11 +81,14 @@ def punctuation_ratio(text: str, tokens: list[str]) -> float:
     return sum(text.count(mark) for mark in _PUNCTUATION) / len(tokens)
 
 
-def ratio_in(tokens: list[str], vocabulary: frozenset[str]) -> float:
-    """Share of words found in ``vocabulary`` (stop words, flagged words, common words)."""
-    if not tokens:
+def ratio_in(tokens: list[str] | Counter, vocabulary: frozenset[str]) -> float:
+    """Share of words found in ``vocabulary`` (stop words, flagged words, common words); the
+    words as a list or as their Counter (one count serves several lists)."""
+    counts = tokens if isinstance(tokens, Counter) else Counter(tokens)
+    total = sum(counts.values())
+    if not total:
         return 0.0
-    return sum(1 for t in tokens if t in vocabulary) / len(tokens)
+    return sum(c for w, c in counts.items() if w in vocabulary) / total
 
 
 def normalize(text: str) -> str:
