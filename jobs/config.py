@@ -57,6 +57,10 @@ class IngestSettings:
                                    low=1)
     batch_rows: int = setting("rows per Arrow batch returned to Spark", low=1)
     batch_bytes: int = setting("HTML bytes per Arrow batch returned to Spark", low=1)
+    store_html: bool = setting("keep each page's HTML in pages.html (false: null, and extract reads the record "
+                               "again from its file when it runs on its own)")
+    fuse_extract: bool = setting("when a run has both ingest and extract, extract each page in the task that "
+                                 "reads it (one pass over each file)")
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
 """Extract: ``pages`` → ``docs``, ``alt_pairs``, ``rejects`` (stage=extract).
 
-Pages are extracted in a mapInArrow task (``udfs.documents.extract_batches``); its output rows
-(documents, alt-text pairs, rejects: small next to the HTML) are persisted once and split into
-the three tables. Document rules only tag (``keep``, ``drop_reasons``); thresholds can be
-changed later without extracting again.
+Pages are extracted in mapInArrow tasks: ``docs`` rows come back to Spark; alt-text pairs and
+rejects go to side files (``udfs.side_output``), written as their tables once the documents are
+committed. A page stored with its HTML (``ingest.store_html``) is read from ``pages`` in small
+batches; a page stored without it is read again from its WARC file: those pages are sorted by
+file and offset, one task per file, and each file is streamed once (``udfs.documents.reread_batches``).
+When the run also ingests, ``jobs.ingest_extract`` does both in one pass instead. Document
+rules only tag (``keep``, ``drop_reasons``); thresholds can be changed later without extracting again.
 """
 from __future__ import annotations
 
@@ -11,16 +14,14 @@ import time
 from functools import partial
 from pathlib import Path
 
-from jobs.runtime import RunContext, arrow_batch_rows, fail, stage_main
+from jobs.runtime import ARROW_BATCH_BYTES, RunContext, arrow_batch_rows, fail, stage_main
 from jobs.stats import rejected_by_reason, write_stats
-from jobs.tables import read_table, write_table
+from jobs.tables import read_table, side_folder, write_side_tables, write_table
 from schemas.docs import ALT_PAIRS, DOCS
-from schemas.extract_rows import EXTRACT_ROWS
 from schemas.pages import PAGES
-from schemas.rejects import REJECTS
-from udfs.documents import PAGE_COLUMNS, STAGE, extract_batches
+from udfs.documents import PAGE_COLUMNS, POINTER_COLUMNS, STAGE, extract_batches, reread_batches
 
-ARROW_BATCH_ROWS = 16  # pages per Arrow batch into Python: HTML is large, extraction is per page
+POINTER_BATCH_ROWS = 64  # pages without HTML per Arrow batch into Python (small rows, each a whole extraction)
 
 
 def check_settings(ctx: RunContext) -> None:
@@ -38,26 +39,32 @@ def check_settings(ctx: RunContext) -> None:
 
 
 def run(spark, ctx: RunContext) -> dict:
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     check_settings(ctx)
     started = time.perf_counter()
+    side_dir = side_folder(ctx, STAGE)
     pages = read_table(spark, PAGES, ctx)
-    rows = (pages.select(*PAGE_COLUMNS)
-            .mapInArrow(partial(extract_batches, settings=ctx.config), EXTRACT_ROWS.spark())
-            .persist(StorageLevel.DISK_ONLY))
-    try:
-        with arrow_batch_rows(spark, ARROW_BATCH_ROWS):
-            write_table(rows.where(F.col("row_kind") == "doc"), DOCS, ctx)
-            write_table(rows.where(F.col("row_kind") == "alt_pair"), ALT_PAIRS, ctx)
-            write_table(rows.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
-    finally:
-        rows.unpersist()
-    return _stats(spark, ctx, pages.count(), time.perf_counter() - started)
+    with_html = pages.where(F.col("html").isNotNull())
+    pointers = pages.where(F.col("html").isNull()).select(*POINTER_COLUMNS)
+    n_files = pointers.select("warc_filename").distinct().count()
+    docs = with_html.select(*PAGE_COLUMNS).mapInArrow(
+        partial(extract_batches, settings=ctx.config, side_dir=side_dir), DOCS.spark())
+    if n_files:
+        docs = docs.unionByName(
+            pointers.repartitionByRange(n_files, "warc_filename").sortWithinPartitions("warc_filename",
+                                                                                     "warc_record_offset")
+            .mapInArrow(partial(reread_batches, settings=ctx.config, side_dir=side_dir), DOCS.spark()))
+    stored = with_html.limit(1).count() > 0
+    # HTML read from pages: a batch holds at most a few of the largest pages ingest keeps
+    rows = max(1, ARROW_BATCH_BYTES // ctx.config.ingest.max_html_bytes) if stored else POINTER_BATCH_ROWS
+    with arrow_batch_rows(spark, rows):
+        write_table(docs, DOCS, ctx)
+    write_side_tables(spark, ctx, side_dir, {"alt_pair": ALT_PAIRS}, reject_stages=(STAGE,))
+    return stats(spark, ctx, pages.count(), time.perf_counter() - started)
 
 
-def _stats(spark, ctx: RunContext, input_rows: int, seconds: float) -> dict:
+def stats(spark, ctx: RunContext, input_rows: int, seconds: float, **extra) -> dict:
     from pyspark.sql import functions as F
 
     docs = read_table(spark, DOCS, ctx)
@@ -74,6 +81,7 @@ def _stats(spark, ctx: RunContext, input_rows: int, seconds: float) -> dict:
         alt_pairs=read_table(spark, ALT_PAIRS, ctx).count(),
         drop_reasons=dict(sorted(drop_reasons.items(), key=lambda kv: -kv[1])),
         node_drops=dict(sorted(((k, int(v)) for k, v in node_drops.items()), key=lambda kv: -kv[1])),
+        **extra,
     )
 
 

@@ -2,9 +2,10 @@
 
 One Spark task per input file: the file list is distributed, and each task streams its file
 with ``udfs.page_records.ingest_batches``. Pages flow back to Spark and are written as the
-``pages`` table; each task also leaves its file's rejects and accounting row in a side file,
-from which ``rejects`` and ``warc_files`` are written once the pages are committed. Each file
-is read once, and nothing large is cached.
+``pages`` table (their HTML only with ``ingest.store_html``); each task also leaves its file's
+archived images, rejects and accounting row in side files (``udfs.side_output``), written as
+their tables once the pages are committed. Each file is read once, and nothing large is cached.
+When the run also extracts, ``jobs.ingest_extract`` does both in one pass instead.
 """
 from __future__ import annotations
 
@@ -13,37 +14,27 @@ from functools import partial
 
 from jobs.runtime import RunContext, stage_main
 from jobs.stats import rejected_by_reason, write_stats
-from jobs.tables import read_table, write_table
+from jobs.tables import files_frame, read_table, side_folder, write_side_tables, write_table
 from schemas.archived_images import ARCHIVED_IMAGES
-from schemas.ingest_side import INGEST_SIDE
 from schemas.pages import PAGES
 from schemas.rejects import REJECTS
 from schemas.warc_files import WARC_FILES
-from udfs import storage
 from udfs.page_records import STAGE, ingest_batches
 
-SIDE_DIR = "_ingest_side"  # per-file side outputs of the running ingest; removed when it ends
+SIDE_TABLES = {"archived_image": ARCHIVED_IMAGES, "file": WARC_FILES}
 
 
 def run(spark, ctx: RunContext) -> dict:
-    from pyspark.sql import functions as F
-
     started = time.perf_counter()
-    side_dir = ctx.path(SIDE_DIR)
-    storage.delete_tree(side_dir, ctx.config.storage)
-    files = spark.sparkContext.parallelize([(f,) for f in ctx.files], numSlices=len(ctx.files))
-    pages = (spark.createDataFrame(files, "warc_filename string")
-             .mapInArrow(partial(ingest_batches, settings=ctx.config, side_dir=side_dir), PAGES.spark()))
+    side_dir = side_folder(ctx, STAGE)
+    pages = files_frame(spark, ctx).mapInArrow(partial(ingest_batches, settings=ctx.config, side_dir=side_dir),
+                                               PAGES.spark())
     write_table(pages, PAGES, ctx)
-    side = spark.read.schema(INGEST_SIDE.spark()).parquet(side_dir)  # small files, read once per table
-    write_table(side.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
-    write_table(side.where(F.col("row_kind") == "archived_image"), ARCHIVED_IMAGES, ctx)
-    write_table(side.where(F.col("row_kind") == "file"), WARC_FILES, ctx)
-    storage.delete_tree(side_dir, ctx.config.storage)
-    return _stats(spark, ctx, time.perf_counter() - started)
+    write_side_tables(spark, ctx, side_dir, SIDE_TABLES, reject_stages=(STAGE,))
+    return stats(spark, ctx, time.perf_counter() - started)
 
 
-def _stats(spark, ctx: RunContext, seconds: float) -> dict:
+def stats(spark, ctx: RunContext, seconds: float, **extra) -> dict:
     """Per-file accounting from the written tables: records read = pages + archived images + rejects."""
     from pyspark.sql import functions as F
 
@@ -72,6 +63,7 @@ def _stats(spark, ctx: RunContext, seconds: float) -> dict:
         missing_files=sorted(set(ctx.files) - set(files)),
         unbalanced_files=unbalanced,
         files=files,
+        **extra,
     )
 
 

@@ -12,7 +12,7 @@ if __package__ in (None, ""):  # spark-submit jobs/pipeline.py: make the package
     sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__file__)))
 
 from jobs.config import ConfigError  # noqa: E402
-from jobs.progress import run_logged  # noqa: E402
+from jobs.progress import finished, progress, run_logged  # noqa: E402
 from jobs.runtime import arg_parser, build_session, fail, parse_stages, prepare  # noqa: E402
 from jobs.staging import open_staging, publish  # noqa: E402
 from jobs.state import location, plan, record  # noqa: E402
@@ -29,6 +29,17 @@ IMPLEMENTED = {
     "curate": ("jobs.curate", ("pairs", "obelics")),
     "report": ("jobs.report", ()),
 }
+
+
+def run_fused(spark, ctx) -> dict[str, dict]:
+    """Ingest and extract as one job (``jobs.ingest_extract``), logged as one, stats per stage."""
+    from jobs import ingest_extract
+
+    with progress(spark, ingest_extract.NAME):
+        results = ingest_extract.run(spark, ctx)
+    for stage, stats in results.items():
+        finished(stage, stats)
+    return results
 
 
 def main(argv=None) -> None:
@@ -56,8 +67,14 @@ def main(argv=None) -> None:
     spark = build_session(ctx.config, "weft")
     results: dict = {}
     tables: list[str] = []
+    fused = "ingest" in stages and "extract" in stages and ctx.config.ingest.fuse_extract
     try:
         for stage in stages:
+            if fused and stage in ("ingest", "extract"):
+                if stage == "ingest":
+                    results.update(run_fused(spark, work))
+                    tables += [t for s in ("ingest", "extract") for t in IMPLEMENTED[s][1] if t not in tables]
+                continue
             if stage not in IMPLEMENTED:
                 print(f"weft: warning: stage {stage} is {NOT_IMPLEMENTED}", file=sys.stderr)
                 results[stage] = NOT_IMPLEMENTED

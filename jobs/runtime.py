@@ -14,6 +14,7 @@ from jobs.config import Config, ConfigError, load_config
 from udfs import storage
 from udfs.inputs import InputError, resolve_input
 
+ARROW_BATCH_BYTES = 64 << 20
 STAGES = ("ingest", "extract", "dedup", "images", "clip", "mmc4", "curate", "report")
 
 
@@ -129,6 +130,8 @@ def build_session(config: Config, app_name: str = "weft"):
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions),
         "spark.ui.showConsoleProgress": "false",  # batch logs: the summary says what happened
+        # Spark 4 cuts Arrow batches into Python at this size too (3.5 counts rows only: see arrow_batch_rows)
+        "spark.sql.execution.arrow.maxBytesPerBatch": str(ARROW_BATCH_BYTES),
     }
     builder = SparkSession.builder.appName(app_name)
     if not under_spark_submit():
@@ -152,15 +155,19 @@ def build_session(config: Config, app_name: str = "weft"):
 
 @contextmanager
 def arrow_batch_rows(spark, rows: int):
-    """``spark.sql.execution.arrow.maxRecordsPerBatch`` set to ``rows`` for a stage whose
-    Python tasks take large rows, and put back afterwards."""
-    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
-    previous = spark.conf.get(key)
-    spark.conf.set(key, str(rows))
+    """Batches of ``rows`` rows, for a stage whose rows are large (HTML, image bytes, vectors):
+    Arrow batches into Python (``spark.sql.execution.arrow.maxRecordsPerBatch``) and Parquet's
+    vectorized reader batches (``spark.sql.parquet.columnarReaderBatchSize``, which holds a
+    whole batch of a column in one buffer) both count rows, not bytes. Put back afterwards."""
+    keys = ("spark.sql.execution.arrow.maxRecordsPerBatch", "spark.sql.parquet.columnarReaderBatchSize")
+    previous = {key: spark.conf.get(key) for key in keys}
+    for key in keys:
+        spark.conf.set(key, str(rows))
     try:
         yield
     finally:
-        spark.conf.set(key, previous)
+        for key, value in previous.items():
+            spark.conf.set(key, value)
 
 
 def stage_main(stage: str, run, argv: Sequence[str] | None = None) -> None:

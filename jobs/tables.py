@@ -61,6 +61,41 @@ def write_table(df, table: Table, ctx: RunContext, partition: dict[str, str] | N
     writer.parquet(path)
 
 
+def files_frame(spark, ctx: RunContext):
+    """The run's input files as a one-column frame (``warc_filename``), one Spark task per file."""
+    files = spark.sparkContext.parallelize([(f,) for f in ctx.files], numSlices=max(1, len(ctx.files)))
+    return spark.createDataFrame(files, "warc_filename string")
+
+
+def side_folder(ctx: RunContext, job: str) -> str:
+    """Where a job's tasks leave their side files (``udfs.side_output``); emptied before it runs."""
+    path = ctx.path(f"_side/{job}")
+    storage.delete_tree(path, ctx.config.storage)
+    return path
+
+
+def write_side_tables(spark, ctx: RunContext, side_dir: str, tables: dict[str, Table],
+                      reject_stages: tuple[str, ...] = ()) -> None:
+    """Write each kind of side row under ``side_dir`` as its table (rejects: one ``stage``
+    partition for each of ``reject_stages``), then remove the side files."""
+    from pyspark.sql import functions as F
+
+    from schemas.rejects import REJECTS
+
+    def side(kind: str, table: Table):
+        path = f"{side_dir}/{kind}"
+        if not storage.exists(path, ctx.config.storage):
+            return spark.createDataFrame([], table.spark())
+        return spark.read.schema(table.spark()).parquet(path)
+
+    for kind, table in tables.items():
+        write_table(side(kind, table), table, ctx)
+    rejects = side("reject", REJECTS)
+    for stage in reject_stages:
+        write_table(rejects.where(F.col("stage") == stage), REJECTS, ctx, partition={"stage": stage})
+    storage.delete_tree(side_dir, ctx.config.storage)
+
+
 def read_documents(spark, ctx: RunContext):
     """The documents later stages work on, and the table they come from: ``docs_dedup`` once
     the dedup stage has written it, else the kept rows of ``docs``."""

@@ -16,7 +16,7 @@ ARCHIVED_IMAGES = Table(
         Column("http_status", pa.int32(), "HTTP status of the archived response"),
         Column("content_type", pa.string(), "Content-Type of the HTTP response (else of the record)"),
         Column("payload", pa.binary(), "the response body, transfer and content encodings removed (at most "
-               "ingest.max_image_bytes); null for a revisit", dictionary=False),
+               "ingest.max_image_bytes); null for a revisit", dictionary=False, wide=True),
         Column("payload_digest", pa.string(), "WARC-Payload-Digest"),
         Column("record_kind", pa.string(), "response, or revisit (its payload is the one it refers to)", False),
         Column("refers_to", pa.string(), "revisit: WARC-Refers-To-Target-URI (else its own URL)"),

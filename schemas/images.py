@@ -16,7 +16,7 @@ IMAGES = Table(
         Column("height", pa.int32(), "original height in pixels"),
         Column("format", pa.string(), "Pillow's format name: JPEG, PNG, GIF, WEBP, ..."),
         Column("image_bytes", pa.binary(), "RGB copy, longest side <= images.thumbnail_side, JPEG or WebP",
-               dictionary=False),
+               dictionary=False, wide=True),
         Column("image_width", pa.int32(), "width of image_bytes"),
         Column("image_height", pa.int32(), "height of image_bytes"),
         Column("oriented_width", pa.int32(), "width after EXIF orientation (the size rules use this)"),

@@ -21,7 +21,8 @@ PAGES = Table(
         Column("content_type", pa.string(), "media type the page was recognised by (lower case, no parameters)"),
         Column("charset", pa.string(), "Python codec name the HTML was decoded with"),
         Column("charset_source", pa.string(), "where the charset came from: bom, http, meta, utf8, detector"),
-        Column("html", pa.large_string(), "decoded HTML text", dictionary=False),
+        Column("html", pa.large_string(), "decoded HTML text; null unless ingest.store_html (the default reads "
+               "each record again from its WARC file when extract runs on its own)", dictionary=False, wide=True),
         Column("crawl", pa.string(), "crawl name: warcinfo isPartOf, else a CC-MAIN-YYYY-WW in the file name, "
                "else 'unknown'", False),
         Column("warc_truncated", pa.string(), "WARC-Truncated reason (e.g. length: the crawler cut the body)"),

@@ -15,6 +15,8 @@ WARC_FILES = Table(
         Column("archived_images", pa.int64(), "records kept as archived images"),
         Column("rejected", pa.int64(), "records rejected"),
         Column("file_bytes", pa.int64(), "size of the file in bytes, when known"),
-        Column("seconds", pa.float64(), "time spent reading the file"),
+        Column("seconds", pa.float64(), "time spent on the file in its task (with extraction, when fused)"),
+        Column("extract_seconds", pa.float64(), "of which extracting its pages, when ingest and extract ran in "
+               "one pass (ingest.fuse_extract); null otherwise"),
     ),
 )

@@ -3,6 +3,7 @@ reason), document signals become columns and ``keep``/``drop_reasons`` (tag, the
 that cannot be extracted become rejects. Plus the Arrow adapter that runs it in a Spark task."""
 from __future__ import annotations
 
+import itertools
 import re
 import signal
 import threading
@@ -14,16 +15,19 @@ from typing import Any, Iterator
 import numpy as np
 import pyarrow as pa
 
-from schemas.extract_rows import EXTRACT_ROWS
+from schemas.docs import ALT_PAIRS, DOCS
+from schemas.rejects import REJECTS
 from udfs import langid
 from udfs.arrow_rows import reject_row, to_batch
 from udfs.image_refs import document_base, image_reason, image_source, rendered_size
 from udfs.interleave import ImageNode, clean_text, interleave, parse
+from udfs.side_output import SideWriter
 from udfs.text_filters import text_reasons, text_signals
 
 STAGE = "extract"
 PAGE_COLUMNS = ["page_id", "url", "warc_filename", "warc_record_offset", "warc_record_length", "fetch_time",
                 "http_status", "html", "crawl"]
+POINTER_COLUMNS = [c for c in PAGE_COLUMNS if c != "html"]  # pages stored without HTML: read again from the file
 
 
 _BLOCK_TAG = re.compile(r"<(/?)(?:div|section|article|table|tbody|tr|td|th|ul|ol|li|dl|dd|blockquote|"
@@ -220,32 +224,111 @@ def load_models(settings) -> None:
         _kenlm(settings.kenlm_model)
 
 
-def extract_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
-    """mapInArrow adapter: pages in, docs/alt_pairs/rejects rows (EXTRACT_ROWS) out."""
-    schema = EXTRACT_ROWS.arrow()
+OUTPUT_ROWS, OUTPUT_BYTES = 512, 32 << 20  # a task's docs batch: at most this many rows or text characters
+EXTRACT_SIDE = {"alt_pair": ALT_PAIRS, "reject": REJECTS}  # extract's tables that go to side files
+_ARROW_ERRORS = (pa.ArrowException, UnicodeError, OverflowError, TypeError, ValueError)
+
+
+def extract_batches(batches: Iterator[pa.RecordBatch], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
+    """mapInArrow adapter: pages with their HTML in, ``docs`` rows out; alt-text pairs and
+    rejects to side files (``udfs.side_output``) named after the task's first page."""
     load_models(settings.extract)
-    for batch in batches:
-        columns = batch.select(PAGE_COLUMNS)
-        per_page: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-        for i in range(columns.num_rows):
-            page = {name: columns.column(name)[i].as_py() for name in PAGE_COLUMNS}
-            per_page.append((page, extract_page(page, settings.extract)))
-        if per_page:
-            yield _checked_batch(per_page, schema)
+    pages = (page for batch in batches for page in batch.select(PAGE_COLUMNS).to_pylist())
+    yield from _with_side(pages, settings, side_dir)
 
 
-def _checked_batch(per_page: list, schema: pa.Schema) -> pa.RecordBatch:
-    """The batch; if a value does not fit its column, that page becomes a parse_error reject
-    instead of failing the task."""
+def reread_batches(batches: Iterator[pa.RecordBatch], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
+    """mapInArrow adapter for pages stored without their HTML (``ingest.store_html: false``):
+    the input rows come sorted by file and offset; each file is read again as ingest read it
+    and its pages' records are extracted as the reader reaches them (a merge of two sorted
+    streams: nothing of the file is held). A page whose record is no longer a page there (the
+    file changed, or ingest settings did) is a ``record_not_found`` reject."""
+    load_models(settings.extract)
+    pointers = (page for batch in batches for page in batch.select(POINTER_COLUMNS).to_pylist())
+    yield from _with_side(_reread(pointers, settings), settings, side_dir)
+
+
+def _with_side(pages: Iterator[dict[str, Any]], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
+    first = next(pages, None)
+    if first is None:
+        return
+    with SideWriter(side_dir, first["page_id"], {k: t.arrow() for k, t in EXTRACT_SIDE.items()},
+                    settings.storage) as side:
+        yield from documents(itertools.chain([first], pages), settings, side)
+
+
+def _reread(pointers: Iterator[dict[str, Any]], settings) -> Iterator[dict[str, Any]]:
+    """Each pointer row as a page with its HTML, read again from its file."""
+    from udfs.page_records import ingest_file
+
+    uri, found, ahead = None, iter(()), None
+    for pointer in pointers:
+        if pointer["warc_filename"] != uri:
+            uri, ahead = pointer["warc_filename"], None
+            found = (row for row in ingest_file(uri, settings) if row["row_kind"] == "page")
+        offset = pointer["warc_record_offset"]
+        while ahead is None or ahead["warc_record_offset"] < offset:
+            ahead = next(found, None)
+            if ahead is None:
+                break
+        if ahead is not None and ahead["warc_record_offset"] == offset:
+            yield ahead
+        else:
+            yield {**pointer, "html": None, "missing": f"no page record at offset {offset} of {uri} any more"}
+
+
+def documents(pages: Iterator[dict[str, Any]], settings, side) -> Iterator[pa.RecordBatch]:
+    """``docs`` batches (at most OUTPUT_ROWS rows or OUTPUT_BYTES characters of text) for
+    ``pages``; their alt-text pairs and rejects go to ``side``. Nothing of a page's HTML is kept
+    once it is extracted."""
+    out: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    size = 0
+    for page in pages:
+        if page.get("missing"):
+            rows = [page_reject(page, "record_not_found", page["missing"])]
+        else:
+            rows = extract_page(page, settings.extract)
+        if rows[0]["row_kind"] == "reject":
+            side.add("reject", rows[0])
+            continue
+        out.append(({k: page[k] for k in REJECT_KEYS}, rows))
+        size += output_bytes(rows[0])
+        if len(out) >= OUTPUT_ROWS or size >= OUTPUT_BYTES:
+            yield _docs_batch(out, side)
+            out, size = [], 0
+    if out:
+        yield _docs_batch(out, side)
+
+
+REJECT_KEYS = ("page_id", "warc_filename", "warc_record_offset")
+
+
+def output_bytes(row: dict[str, Any]) -> int:
+    """Characters of a docs row's text (what makes an output batch large)."""
+    return sum(len(t) for t in row.get("texts") or () if t)
+
+
+def _docs_batch(per_page: list, side) -> pa.RecordBatch:
+    """The pages' docs rows as a batch, their pairs to ``side``; a page whose output does not
+    fit the schemas becomes a parse_error reject instead of failing the task."""
+    docs_schema, pairs_schema = DOCS.arrow(), ALT_PAIRS.arrow()
     try:
-        return to_batch([row for _, rows in per_page for row in rows], schema)
-    except (pa.ArrowException, UnicodeError, OverflowError, TypeError, ValueError):
-        rows = []
-        for page, page_rows in per_page:
+        batch = to_batch([rows[0] for _, rows in per_page], docs_schema)
+        pairs = [pair for _, rows in per_page for pair in rows[1:]]
+        to_batch(pairs, pairs_schema)
+    except _ARROW_ERRORS:
+        kept, pairs = [], []
+        for page, rows in per_page:
             try:
-                to_batch(page_rows, schema)
-                rows.extend(page_rows)
-            except (pa.ArrowException, UnicodeError, OverflowError, TypeError, ValueError) as exc:
-                rows.append(page_reject(page, "parse_error",
-                                       f"output does not fit the docs schema: {type(exc).__name__}: {exc}"))
-        return to_batch(rows, schema)
+                to_batch(rows[:1], docs_schema)
+                to_batch(rows[1:], pairs_schema)
+            except _ARROW_ERRORS as exc:
+                side.add("reject", page_reject(page, "parse_error", f"output does not fit the docs schema: "
+                                               f"{type(exc).__name__}: {exc}"))
+                continue
+            kept.append(rows[0])
+            pairs += rows[1:]
+        batch = to_batch(kept, docs_schema)
+    for pair in pairs:
+        side.add("alt_pair", pair)
+    return batch

@@ -16,13 +16,15 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from schemas.ingest_side import INGEST_SIDE
+from schemas.archived_images import ARCHIVED_IMAGES
 from schemas.pages import PAGES
+from schemas.rejects import REJECTS
+from schemas.warc_files import WARC_FILES
 from udfs import storage
-from udfs.arrow_rows import reject_row, to_batch
+from udfs.arrow_rows import Batcher, reject_row, to_batch
 from udfs.charset import CharsetError, decode_html
+from udfs.side_output import SideWriter
 from udfs.http_body import BodyError, decode_body, html_type, media_type, parse_response
 from udfs.warc import RawRecord, ReadLog, Unreadable, is_transient, read_archive
 
@@ -70,7 +72,7 @@ def is_image(content_type: str, identified: str, payload: bytes) -> bool:
 
 def archived_image(rec: RawRecord, url: str, warc_filename: str, status: int | None, content_type: str | None,
                    payload: bytes | None) -> dict[str, Any]:
-    """An ``archived_images`` row (INGEST_SIDE columns) for an image response or revisit."""
+    """An ``archived_images`` row for an image response or revisit."""
     headers = rec.headers
     return {
         "row_kind": "archived_image", "image_url": url, "warc_filename": warc_filename,
@@ -84,8 +86,8 @@ def archived_image(rec: RawRecord, url: str, warc_filename: str, status: int | N
 
 
 def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[str, Any]:
-    """One record to a page row, an archived image row or a reject row (plain dicts: PAGES or
-    INGEST_SIDE columns)."""
+    """One record to a page row, an archived image row or a reject row (plain dicts of their
+    tables' columns, with ``row_kind``)."""
     headers = rec.headers
     url = headers.get("WARC-Target-URI", "").strip("<> ") or None
 
@@ -222,36 +224,39 @@ def _guarded(items: Iterator) -> Iterator:
         yield Unreadable(offset, "internal_error", f"reader failed after offset {offset}: {type(exc).__name__}: {exc}")
 
 
-def ingest_batches(batches: Iterator[pa.RecordBatch], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
-    """mapInArrow adapter; each input row names one file. Pages go back to Spark (PAGES schema).
-    The file's archived images, rejects and warc_files row go, once the file is done, to one Parquet file under
-    ``side_dir`` named after the input file: a retried task rewrites the same name and content."""
-    pages_schema, side_schema = PAGES.arrow(), INGEST_SIDE.arrow()
-    limits = settings.ingest
+INGEST_SIDE = {"reject": REJECTS, "archived_image": ARCHIVED_IMAGES, "file": WARC_FILES}  # side tables by row_kind
+
+
+def input_files(batches: Iterator[pa.RecordBatch]) -> Iterator[str]:
+    """The file names of a task's input rows (one ``warc_filename`` per row)."""
     for batch in batches:
-        for uri in batch.column("warc_filename").to_pylist():
-            pages: list[dict[str, Any]] = []
-            side: list[dict[str, Any]] = []
-            html_bytes = 0
+        yield from batch.column("warc_filename").to_pylist()
+
+
+def side_schemas(tables: dict[str, Any]) -> dict[str, pa.Schema]:
+    return {kind: table.arrow() for kind, table in tables.items()}
+
+
+def row_bytes(row: dict[str, Any]) -> int:
+    """The size of a row's large value (HTML characters, image bytes); 0 for small rows."""
+    return len(row.get("html") or row.get("payload") or "")
+
+
+def ingest_batches(batches: Iterator[pa.RecordBatch], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
+    """mapInArrow adapter; each input row names one file. Pages go back to Spark (PAGES schema),
+    with their HTML only when ``ingest.store_html``; the file's archived images, rejects and
+    warc_files row go to side files under ``side_dir`` (``udfs.side_output``)."""
+    schema, limits = PAGES.arrow(), settings.ingest
+    for uri in input_files(batches):
+        with SideWriter(side_dir, uri, side_schemas(INGEST_SIDE), settings.storage) as side:
+            pages = Batcher(schema, limits.batch_rows, limits.batch_bytes)
             for row in ingest_file(uri, settings):
                 if row["row_kind"] != "page":
-                    side.append(row)
+                    side.add(row["row_kind"], row, row_bytes(row))
                     continue
-                pages.append(row)
-                html_bytes += len(row["html"])
-                if len(pages) >= limits.batch_rows or html_bytes >= limits.batch_bytes:
-                    yield to_batch(pages, pages_schema)
-                    pages, html_bytes = [], 0
-            if pages:
-                yield to_batch(pages, pages_schema)
-            write_side_file(side_dir, uri, to_batch(side, side_schema), settings.storage)
-
-
-def side_file(side_dir: str, uri: str) -> str:
-    return f"{side_dir.rstrip('/')}/{hashlib.blake2b(uri.encode(), digest_size=16).hexdigest()}.parquet"
-
-
-def write_side_file(side_dir: str, uri: str, batch: pa.RecordBatch, storage_settings) -> None:
-    sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_batches([batch]), sink, compression="zstd")
-    storage.write_bytes(side_file(side_dir, uri), sink.getvalue().to_pybytes(), storage_settings)
+                if not limits.store_html:
+                    row["html"] = None
+                if pages.add(row, row_bytes(row)):
+                    yield to_batch(pages.take(), schema)
+            if pages.rows:
+                yield to_batch(pages.take(), schema)

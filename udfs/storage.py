@@ -132,6 +132,26 @@ def write_bytes(uri: str, data: bytes, storage) -> None:
     tmp.replace(path)
 
 
+def put_file(local: str, uri: str, storage) -> None:
+    """Move the local file ``local`` to ``uri`` (S3: a multipart upload streamed from disk, so
+    memory does not grow with the file); replaces what is there in one step."""
+    if is_s3(uri):
+        bucket, key = split_s3(uri)
+        s3_client(storage).upload_file(local, bucket, key)
+        os.remove(local)
+        return
+    if is_remote(uri):
+        fs, path = _fsspec(uri)
+        fs.put_file(local, path)
+        os.remove(local)
+        return
+    path = Path(local_path(uri))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # hidden from Spark's readers
+    shutil.move(local, tmp)
+    tmp.replace(path)
+
+
 def delete_tree(uri: str, storage) -> None:
     """Remove a folder (local) or every object under a prefix (S3); absent is fine."""
     if is_s3(uri):

@@ -89,3 +89,39 @@ def test_time_limit_turns_slow_pages_into_rejects(spark, tmp_path, shared_data):
     ingest.run(spark, ctx)
     stats = extract.run(spark, ctx)
     assert stats["rejected"] == {"extract_timeout": 2} and stats["output_rows"] == 0
+
+
+def test_html_stored_read_again_or_fused_gives_the_same_tables(run, test_settings, tmp_path):
+    """The three ways HTML reaches extraction (bench/RESULTS.md): read again from the WARC files
+    (the module's run: pages without HTML), stored in ``pages`` (ingest.store_html), and ingest
+    and extract fused in one pass. Same documents, pairs, rejects and pages, row for row."""
+    import dataclasses
+
+    from jobs import ingest_extract
+
+    ctx, _, spark = run
+
+    def with_ingest(run_dir, **changes):
+        config = dataclasses.replace(test_settings, ingest=dataclasses.replace(test_settings.ingest, **changes))
+        return RunContext(run_dir=str(run_dir), config=config, files=ctx.files)
+
+    stored = with_ingest(tmp_path / "stored", store_html=True)
+    ingest.run(spark, stored)
+    assert read_table(spark, PAGES, stored).where("html is null").count() == 0
+    extract.run(spark, stored)
+    fused = with_ingest(tmp_path / "fused")
+    both = ingest_extract.run(spark, fused)
+    assert both["ingest"]["balanced"] and both["extract"]["balanced"]
+    assert both["ingest"]["fused"] == both["extract"]["fused"] == "ingest+extract"
+
+    def rows(table, c, drop=()):
+        frame = read_table(spark, table, c).drop(*drop)
+        if table is REJECTS:
+            frame = frame.where("stage in ('ingest', 'extract')")
+        return sorted(frame.toJSON().collect())
+
+    for table, drop in ((DOCS, ("extract_seconds",)), (ALT_PAIRS, ()), (REJECTS, ()), (PAGES, ("html",))):
+        reference = rows(table, ctx, drop)
+        assert reference, table.name
+        assert rows(table, stored, drop) == reference, table.name
+        assert rows(table, fused, drop) == reference, table.name

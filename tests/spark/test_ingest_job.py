@@ -58,7 +58,8 @@ def test_tables_match_the_reader_and_the_contract(run):
     assert archived.where("payload IS NULL AND record_kind = 'response'").count() == 0
     assert page_counts[str(WARC_DIR / "aut_archive-org-2008_example.warc.gz")] == 140
     assert pages.select("page_id").distinct().count() == pages.count()
-    assert pages.where("html is null or url is null").count() == 0
+    assert pages.where("url is null").count() == 0
+    assert pages.where("html is not null").count() == 0  # ingest.store_html is off by default
 
 
 def test_quirky_reasons_reach_the_rejects_table(run):
@@ -96,4 +97,22 @@ def test_input_without_rejects_and_a_rerun_that_has_none(spark, test_settings, t
     stats = ingest.run(spark, ctx)
     assert stats["rejected"] == {} and stats["output_rows"] == 1 and stats["balanced"]
     assert read_table(spark, REJECTS, ctx).count() == 0
-    assert not (tmp_path / "_ingest_side").exists()
+    assert not (tmp_path / "_side" / "ingest").exists()
+
+
+def test_stored_html_is_written_in_row_groups_bounded_by_bytes(spark, test_settings, tmp_path, shared_data):
+    """With ingest.store_html the HTML is there, decoded, in row groups of a few MB."""
+    import dataclasses
+
+    from schemas.table import WIDE_ROW_GROUP_BYTES
+
+    config = dataclasses.replace(test_settings, ingest=dataclasses.replace(test_settings.ingest, store_html=True))
+    ctx = RunContext(run_dir=str(tmp_path), config=config, files=[str(WARC_DIR / "aut_archive-org-2008_example.warc.gz")])
+    ingest.run(spark, ctx)
+    pages = read_table(spark, PAGES, ctx)
+    assert pages.count() == 140 and pages.where("html is null").count() == 0
+    assert pages.where("html like '%<html%' or html like '%<HTML%'").count() > 100
+    for part in Path(ctx.path("pages")).rglob("*.parquet"):
+        meta = pq.ParquetFile(part).metadata
+        for i in range(meta.num_row_groups):
+            assert meta.row_group(i).total_byte_size < 4 * WIDE_ROW_GROUP_BYTES

@@ -99,7 +99,7 @@ def test_deep_nesting_and_garbage_do_not_escape():
 
 
 def test_hostile_text_stays_linear_and_typed():
-    from schemas.extract_rows import EXTRACT_ROWS
+    from schemas.docs import ALT_PAIRS, DOCS
     from udfs.arrow_rows import to_batch
 
     cases = ["<title>a" + " " * 30000 + "b</title><p>x</p>", "<b> </b>" * 20000, "<table><tr>" + "<td></td>" * 20000,
@@ -110,7 +110,8 @@ def test_hostile_text_stays_linear_and_typed():
         rows = extract_page(page(html), CFG)
         assert time.perf_counter() - started < 2, html[:40]
         assert rows[0]["row_kind"] == "doc", (html[:40], rows[0].get("detail"))
-        to_batch(rows, EXTRACT_ROWS.arrow())
+        to_batch(rows[:1], DOCS.arrow())
+        to_batch(rows[1:], ALT_PAIRS.arrow())
     text = extract_page(page(cases[4]), CFG)[0]["texts"][0]
     assert text == "Read more about the museum"
 
@@ -176,16 +177,44 @@ def test_main_content_drops_boilerplate_around_the_article():
     assert [i for i in doc["images"] if i] == ["http://example.com/lead.jpg", "http://example.com/second.jpg"]
 
 
-def test_a_row_that_does_not_fit_the_schema_becomes_a_reject():
-    from schemas.extract_rows import EXTRACT_ROWS
-    from udfs.documents import _checked_batch
+class Side:
+    """A side writer that keeps its rows (the tasks' own writes Parquet files)."""
 
-    good = page(f"<p>{PROSE}</p>")
+    def __init__(self):
+        self.rows = []
+
+    def add(self, kind, row, nbytes=0):
+        self.rows.append((kind, row))
+
+
+def test_a_row_that_does_not_fit_the_schema_becomes_a_reject():
+    from udfs import documents
+
+    good = page(f"<p>{PROSE}</p><img src='/a.jpg' alt='A harbour at dawn' width='800' height='500'>")
     bad = {**page("<p>x</p>"), "page_id": "p2"}
-    bad_rows = [{**extract_page(bad, CFG)[0], "n_words": 2 ** 40}]  # overflows int32
-    batch = _checked_batch([(good, extract_page(good, CFG)), (bad, bad_rows)], EXTRACT_ROWS.arrow())
-    kinds = list(zip(batch.column("row_kind").to_pylist(), batch.column("reason").to_pylist()))
-    assert kinds == [("doc", None), ("reject", "parse_error")]
+    original = documents.extract_page
+    documents.extract_page = lambda p, s: ([{**original(p, s)[0], "n_words": 2 ** 40}]  # overflows int32
+                                           if p["page_id"] == "p2" else original(p, s))
+    try:
+        side = Side()
+        batches = list(documents.documents(iter([good, bad]), load_config(), side))
+    finally:
+        documents.extract_page = original
+    assert [b.num_rows for b in batches] == [1] and batches[0].column("doc_id").to_pylist() == ["p1"]
+    assert [(k, r.get("reason")) for k, r in side.rows] == [("reject", "parse_error"), ("alt_pair", None)]
+    assert side.rows[0][1]["key"] == "p2"
+
+
+def test_documents_batches_are_bounded(monkeypatch):
+    from udfs import documents
+
+    monkeypatch.setattr(documents, "OUTPUT_ROWS", 3)
+    pages = [{**page(f"<p>{PROSE}</p><p>{i}</p>"), "page_id": f"p{i}"} for i in range(7)]
+    pages.append({**page(""), "page_id": "gone", "missing": "no page record at offset 9"})
+    side = Side()
+    batches = list(documents.documents(iter(pages), load_config(), side))
+    assert [b.num_rows for b in batches] == [3, 3, 1]
+    assert [r["reason"] for k, r in side.rows if k == "reject"] == ["record_not_found"]
 
 
 def test_main_content_vocabulary_edges():

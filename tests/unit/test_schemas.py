@@ -2,7 +2,7 @@
 import pyarrow as pa
 import pytest
 
-from schemas.ingest_side import INGEST_SIDE
+from schemas.warc_files import WARC_FILES
 from schemas.pages import PAGES
 from schemas.rejects import REJECTS
 from schemas.table import Column, Table, union
@@ -30,12 +30,16 @@ def test_spark_schema_derives_from_arrow():
 
 
 def test_union_shares_columns_and_refuses_conflicting_types():
-    assert INGEST_SIDE.names.count("warc_filename") == 1
-    assert set(REJECTS.names) <= set(INGEST_SIDE.names)
+    both = union("u", "", REJECTS, WARC_FILES)
+    assert both.names.count("warc_filename") == 1
+    assert set(REJECTS.names) <= set(both.names)
     clash = Table("t", "", (Column("stage", pa.int32(), "x"),))
     with pytest.raises(TypeError, match="two types"):
         union("u", "", REJECTS, clash)
 
 
-def test_html_column_skips_parquet_dictionary():
-    assert PAGES.parquet_options() == {"parquet.enable.dictionary#html": "false"}
+def test_wide_tables_get_row_groups_sized_by_bytes():
+    options = PAGES.parquet_options()
+    assert options["parquet.enable.dictionary#html"] == "false"
+    assert int(options["parquet.block.size"]) <= 16 << 20 and options["parquet.page.size.row.check.min"] == "1"
+    assert "parquet.block.size" not in REJECTS.parquet_options()
