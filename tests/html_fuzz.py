@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from schemas.pages import PAGES
 from udfs.charset import CharsetError, decode_html
-from udfs.documents import PAGE_COLUMNS, extract_batches
+from udfs.documents import PAGE_COLUMNS, documents, load_models
 
 ENCODINGS = ("utf-8", "utf-16", "utf-16-be", "shift_jis", "euc-jp", "iso-2022-jp", "gb18030", "big5", "euc-kr",
              "koi8-r", "cp1251", "cp1252", "iso-8859-7", "latin-1", "cp437", "utf-7")
@@ -84,8 +84,10 @@ def page_row(page_id: str, html: str) -> dict:
 
 
 def run_pages(bodies: list[tuple[bytes, str | None]], config) -> tuple[dict[str, list[dict]], list[float]]:
-    """Decode each body as ingest does, extract the pages through the adapter one batch each;
-    the output rows per page id, and each page's seconds."""
+    """Decode each body as ingest does, extract the pages through the adapter's core one batch
+    each (docs rows as Arrow; pairs and rejects as they go to the side files); the output rows
+    per page id, and each page's seconds."""
+    load_models(config.extract)
     by_page: dict[str, list[dict]] = {}
     seconds = []
     schema = pa.schema([PAGES.arrow().field(c) for c in PAGE_COLUMNS])
@@ -98,9 +100,21 @@ def run_pages(bodies: list[tuple[bytes, str | None]], config) -> tuple[dict[str,
             continue
         batch = pa.RecordBatch.from_pylist([page_row(f"p{i}", html)], schema=schema)
         started = time.perf_counter()
-        by_page[f"p{i}"] = [r for out in extract_batches(iter([batch]), config) for r in out.to_pylist()]
+        side = KeptSide()
+        docs = [r for out in documents(iter(batch.to_pylist()), config, side) for r in out.to_pylist()]
+        by_page[f"p{i}"] = [{**r, "row_kind": "doc"} for r in docs] + [{**r, "row_kind": k} for k, r in side.rows]
         seconds.append(time.perf_counter() - started)
     return by_page, seconds
+
+
+class KeptSide:
+    """The task's side writer, keeping the rows in memory (it writes Parquet files in a job)."""
+
+    def __init__(self):
+        self.rows: list[tuple[str, dict]] = []
+
+    def add(self, kind: str, row: dict, nbytes: int = 0) -> None:
+        self.rows.append((kind, row))
 
 
 def accounted(rows: list[dict]) -> str:
