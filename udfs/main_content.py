@@ -99,7 +99,8 @@ def text_stats(root, text_holders: list) -> dict[int, tuple[int, int]]:
     root_id = root.mem_id
     # lexbor's own pre-order traversal, read backwards: every node comes after its children
     # (the same post-order as a stack walk), each node touched once.
-    for node in reversed(list(root.traverse(include_text=True))):
+    nodes = [node for node in root.traverse(include_text=True)]  # a Python loop: the time limit can interrupt it
+    for node in reversed(nodes):
         tag = node.tag
         if tag == "-text":
             n = len((node.text_content or "").strip())
