@@ -95,31 +95,39 @@ def text_stats(root, text_holders: list) -> dict[int, tuple[int, int]]:
     so link density costs nothing per node (per-node ``text()`` would be quadratic on nesting).
     Containers holding text directly (blog posts written with <br>, not <p>) go to ``text_holders``."""
     stats: dict[int, tuple[int, int]] = {}
-    sums: dict[int, list[int]] = {}  # mem_id -> [text length, linked length, direct text length] so far
-    root_id = root.mem_id
-    # lexbor's own pre-order traversal, read backwards: every node comes after its children
-    # (the same post-order as a stack walk), each node touched once.
-    nodes = [node for node in root.traverse(include_text=True)]  # a Python loop: the time limit can interrupt it
-    for node in reversed(nodes):
+    holders: list[tuple[int, object]] = []
+    # lexbor's own pre-order traversal (root first), with the open ancestors on a stack: an
+    # element is closed, and its sums passed to its parent, when the walk leaves its subtree.
+    # One pass, nothing of the page gathered, a Python loop the time limit can interrupt.
+    path: list[list] = []  # [mem_id, text length, linked length, direct text length, pre-order index, node]
+
+    def close() -> None:
+        key, total, linked, direct, index, node = path.pop()
         tag = node.tag
-        if tag == "-text":
-            n = len((node.text_content or "").strip())
-            if n:
-                parent = sums.setdefault(node.parent.mem_id, [0, 0, 0])
-                parent[0] += n
-                parent[2] += n
-            continue
-        key = node.mem_id
-        total, linked, direct = sums.pop(key, (0, 0, 0))
         if tag == "a":
             linked = total
         stats[key] = (total, linked)
         if direct >= MIN_PARAGRAPH and tag in TEXT_CONTAINERS:
-            text_holders.append(node)
-        if key != root_id and total:
-            parent = sums.setdefault(node.parent.mem_id, [0, 0, 0])
-            parent[0] += total
-            parent[1] += linked
+            holders.append((index, node))
+        if path:
+            path[-1][1] += total
+            path[-1][2] += linked
+
+    for index, node in enumerate(root.traverse(include_text=True)):
+        if path:
+            parent = node.parent.mem_id
+            while path[-1][0] != parent:
+                close()
+        if node.tag == "-text":
+            n = len((node.text_content or "").strip())
+            path[-1][1] += n
+            path[-1][3] += n
+        else:
+            path.append([node.mem_id, 0, 0, 0, index, node])
+    while path:
+        close()
+    # latest in pre-order first: the order a stack walk finishes them in
+    text_holders.extend(node for _, node in sorted(holders, key=lambda h: -h[0]))
     return stats
 
 
