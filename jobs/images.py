@@ -39,16 +39,17 @@ def distinct_urls(spark, ctx: RunContext):
 
 
 def archived_copies(spark, ctx: RunContext):
-    """One archived copy per URL from ``archived_images``: image responses with their payload,
-    and image revisits given the payload of the response they repeat (same payload digest, else
-    the response for the URL they refer to); the latest capture when a URL has several."""
+    """One archived copy per URL from ``archived_images``, as the place of the record that holds
+    its payload (``archive_at``: file@offset) with its content type and capture time: image
+    responses, and image revisits resolved to the response they repeat (same payload digest,
+    else the response for the URL they refer to); the latest capture when a URL has several.
+    Only these narrow columns go through the joins and windows; payloads join once, at the end."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     archived = read_table(spark, ARCHIVED_IMAGES, ctx)
     held = archived.where(F.col("payload").isNotNull()).select(
-        "image_url", "payload", "content_type", "fetch_time", "payload_digest",
-        F.concat_ws("@", "warc_filename", F.col("warc_record_offset").cast("string")).alias("archive_at"))
+        "image_url", "content_type", "fetch_time", "payload_digest", archive_at())
     revisits = archived.where(F.col("payload").isNull() & (F.col("record_kind") == "revisit"))
     by_digest = held.where(F.col("payload_digest").isNotNull()).dropDuplicates(["payload_digest"])
     by_url = held.dropDuplicates(["image_url"])
@@ -56,14 +57,20 @@ def archived_copies(spark, ctx: RunContext):
                 .join(by_digest.alias("d"), F.col("r.payload_digest") == F.col("d.payload_digest"), "left")
                 .join(by_url.alias("u"), F.col("r.refers_to") == F.col("u.image_url"), "left")
                 .select(F.col("r.image_url").alias("image_url"),
-                        F.coalesce("d.payload", "u.payload").alias("payload"),
                         F.coalesce("r.content_type", "d.content_type", "u.content_type").alias("content_type"),
                         F.col("r.fetch_time").alias("fetch_time"), F.col("r.payload_digest").alias("payload_digest"),
                         F.coalesce("d.archive_at", "u.archive_at").alias("archive_at"))
-                .where(F.col("payload").isNotNull()))
+                .where(F.col("archive_at").isNotNull()))
     copies = held.unionByName(resolved)
     latest = Window.partitionBy("image_url").orderBy(F.col("fetch_time").desc_nulls_last(), "archive_at")
     return copies.withColumn("n", F.row_number().over(latest)).where("n = 1").drop("n", "payload_digest")
+
+
+def archive_at():
+    """``file@offset`` of an archived_images record: where an archived copy is."""
+    from pyspark.sql import functions as F
+
+    return F.concat_ws("@", "warc_filename", F.col("warc_record_offset").cast("string")).alias("archive_at")
 
 
 def with_archived(spark, ctx: RunContext, urls):
@@ -81,7 +88,7 @@ def with_archived(spark, ctx: RunContext, urls):
         return urls.select("image_url", *(F.lit(None).cast(t).alias(c) for c, t in columns.items()))
     normalized = F.pandas_udf(normalize_series, "string")
     copies = archived_copies(spark, ctx).select(
-        "image_url", F.col("payload").alias("archive_payload"), F.col("content_type").alias("archive_content_type"),
+        "image_url", F.col("content_type").alias("archive_content_type"),
         F.col("fetch_time").alias("archive_fetch_time"), "archive_at")
     exact = urls.join(copies, "image_url", "left")
     first = Window.partitionBy("norm").orderBy("archive_at")
@@ -90,7 +97,9 @@ def with_archived(spark, ctx: RunContext, urls):
     found = exact.where(F.col("archive_at").isNotNull())
     rest = (exact.where(F.col("archive_at").isNull()).select("image_url")
             .withColumn("norm", normalized("image_url")).join(by_norm, "norm", "left").drop("norm"))
-    return found.unionByName(rest).select("image_url", *columns)
+    payloads = (read_table(spark, ARCHIVED_IMAGES, ctx).where(F.col("payload").isNotNull())
+                .select(archive_at(), F.col("payload").alias("archive_payload")))
+    return found.unionByName(rest).join(payloads, "archive_at", "left").select("image_url", *columns)
 
 
 def run(spark, ctx: RunContext) -> dict:

@@ -30,6 +30,7 @@ class Archived(NamedTuple):
 
 INPUT_COLUMNS = ["image_url", "archive_payload", "archive_content_type", "archive_fetch_time", "archive_at"]
 OUTPUT_ROWS = 256  # rows per Arrow batch returned to Spark (image_bytes make rows large)
+ARCHIVED_BYTES_QUEUED = 256 << 20  # archived copies (up to ingest.max_image_bytes each) waiting in a task
 
 
 def rewrite(url: str, prefixes: dict[str, str]) -> str:
@@ -99,12 +100,16 @@ def images_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.R
     urls = (item for batch in batches for item in zip(*(batch.column(c).to_pylist() for c in INPUT_COLUMNS)))
     done: list[dict[str, Any]] = []
     with ThreadPoolExecutor(max_workers=images.threads, thread_name_prefix="weft-image") as pool:
-        running = set()
+        running: dict = {}  # future -> bytes of the archived copy it holds
         for url in urls:
-            running.add(pool.submit(work, url))
-            if len(running) >= 2 * images.threads:
-                finished, running = wait(running, return_when=FIRST_COMPLETED)
-                done.extend(r for f in finished for r in _rows(f.result()))
+            size = len(url[1] or b"")
+            # at most 2 x threads URLs queued, and archived copies of at most ARCHIVED_BYTES_QUEUED
+            while running and (len(running) >= 2 * images.threads or sum(running.values()) + size > ARCHIVED_BYTES_QUEUED):
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    del running[future]
+                    done.extend(_rows(future.result()))
+            running[pool.submit(work, url)] = size
             if len(done) >= OUTPUT_ROWS:
                 yield to_batch(done, schema)
                 done = []

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import warnings
+from contextlib import ExitStack, contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -91,6 +93,7 @@ def decode(body: bytes, content_type: str | None, settings) -> dict[str, Any]:
                            "content_type": content_type}
     if not body:
         return {**row, "status": "empty_body", "detail": "zero bytes"}
+    stack = ExitStack()  # the pixel budget is held from the full decode to the saved thumbnail
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -101,6 +104,7 @@ def decode(body: bytes, content_type: str | None, settings) -> dict[str, Any]:
                 if width * height > settings.max_pixels:
                     return {**row, "status": "too_many_pixels", "detail": f"{width}x{height} > {settings.max_pixels}"}
                 probe.verify()
+            stack.enter_context(DECODING.hold(width * height, settings.max_pixels))
             with Image.open(io.BytesIO(body)) as image:
                 image.seek(0)  # first frame of an animation
                 orientation = image.getexif().get(0x0112, 1)
@@ -112,19 +116,52 @@ def decode(body: bytes, content_type: str | None, settings) -> dict[str, Any]:
     except (UnidentifiedImageError,) as exc:
         typed = (content_type or "").split(";")[0].strip().lower()
         reason = "not_an_image" if not typed.startswith("image/") else "decode_error"
+        stack.close()
         return {**row, "status": reason, "detail": f"{typed or 'no Content-Type'}: {exc}"[:300]}
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        stack.close()
         return {**row, "status": "too_many_pixels", "detail": str(exc)[:300]}
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:  # truncated, broken streams
+        stack.close()
         return {**row, "status": "decode_error", "detail": f"{type(exc).__name__}: {exc}"[:300]}
-    thumbnail = rgb  # a new image already (exif_transpose / convert), so resized in place
-    thumbnail.thumbnail((settings.thumbnail_side, settings.thumbnail_side))
-    out = io.BytesIO()
-    thumbnail.save(out, format=settings.thumbnail_format.upper(), quality=settings.thumbnail_quality)
+    except BaseException:
+        stack.close()
+        raise
+    with stack:
+        thumbnail = rgb  # a new image already (exif_transpose / convert), so resized in place
+        thumbnail.thumbnail((settings.thumbnail_side, settings.thumbnail_side))
+        out = io.BytesIO()
+        thumbnail.save(out, format=settings.thumbnail_format.upper(), quality=settings.thumbnail_quality)
     oriented = (height, width) if orientation in (5, 6, 7, 8) else (width, height)  # rotated a quarter turn
     return {**row, "status": "ok", "oriented_width": oriented[0], "oriented_height": oriented[1],
             "phash": phash(thumbnail), "image_bytes": out.getvalue(), "image_width": thumbnail.width,
             "image_height": thumbnail.height, **size_tags(*oriented, settings)}
+
+
+class PixelBudget:
+    """Pixels being decoded at once by a worker's threads, at most ``limit`` (one image alone may
+    reach it): 32 download threads must not each hold a full-size decode (~12 bytes a pixel
+    while converting)."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.used = 0
+
+    @contextmanager
+    def hold(self, pixels: int, limit: int):
+        with self.cond:
+            while self.used and self.used + pixels > limit:
+                self.cond.wait()
+            self.used += pixels
+        try:
+            yield
+        finally:
+            with self.cond:
+                self.used -= pixels
+                self.cond.notify_all()
+
+
+DECODING = PixelBudget()
 
 
 def configure_pillow(max_pixels: int) -> None:

@@ -102,7 +102,8 @@ def test_an_image_both_archived_and_served_is_read_from_the_archive_without_a_re
 def test_every_page_image_the_archive_holds_resolves_to_it(spark, test_settings, tmp_path):
     """aut_archive-org-2008: 140 pages and 55 image responses (29 GIF, 18 JPEG, 8 PNG) in one file."""
     settings = dataclasses.replace(test_settings, images=dataclasses.replace(
-        test_settings.images, source="archive_only", allowlist=[], rewrite_prefixes={}))
+        test_settings.images, source="archive_only", allowlist=[], rewrite_prefixes={}),
+        ingest=dataclasses.replace(test_settings.ingest, store_html=True))  # the test reads the pages' <img>
     ctx = RunContext(run_dir=str(tmp_path), config=settings,
                      files=[str(WARC_DIR / "aut_archive-org-2008_example.warc.gz")])
     assert ingest.run(spark, ctx)["archived_images"] == 55
