@@ -14,7 +14,7 @@ EXTRAS ?= clip,nlp
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: run test bench bundle bundle-zip java clean
+.PHONY: run test bench bench-venv bench-pipeline scale-input scale bundle bundle-zip java clean
 
 $(VENV)/.base: setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,32 @@ test: $(VENV)/.dev java
 bench: $(VENV)/.dev java
 	$(PY) bench/ingest.py
 
+# CommonCrawl-sized runs (not in CI): bench/out/scale holds a generated 40,000-page WARC file
+# (>= 1 GB gzipped) and its first half and quarter; `make scale` runs the whole pipeline on each
+# with default settings and prints memory per task and the accounting (bench/RESULTS.md).
+SCALE_ARGS ?=
+scale-input: $(VENV)/.base
+	$(PY) bench/scale_input.py $(SCALE_ARGS)
+
+scale: $(VENV)/.dev java
+	@ls bench/out/scale/*-full.warc.gz >/dev/null 2>&1 || $(MAKE) scale-input
+	$(PY) bench/scale.py
+
+# weft against datatrove on the same WARC files (datatrove lives in its own venv: bench only)
+BENCH_VENV  := .venv-bench
+BENCH_INPUT ?= bench/out/scale/CC-MAIN-2026-49-weft-scale-full.warc.gz
+$(BENCH_VENV)/.done: bench/requirements-datatrove.txt   # datatrove 0.10.1 (needs Debian's libmagic1)
+	rm -rf $(BENCH_VENV)
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet -r bench/requirements-datatrove.txt
+	touch $@
+
+bench-venv: $(BENCH_VENV)/.done
+
+bench-pipeline: $(VENV)/.base $(BENCH_VENV)/.done java
+	mkdir -p bench/out
+	$(PY) bench/pipeline.py --input "$(BENCH_INPUT)" --cores 2 --json bench/out/pipeline.json
+
 bundle: $(VENV)/.base   # dist/weft-<version>.zip + weft_main.py (--py-files), dist/weft-venv-<version>.tar.gz (--archives)
 	$(PY) infra/build_bundle.py --venv --extras "$(EXTRAS)"
 
@@ -45,4 +71,4 @@ bundle-zip: $(VENV)/.base   # only the zip and weft_main.py (seconds; nodes that
 	$(PY) infra/build_bundle.py
 
 clean:
-	rm -rf $(VENV) out dist build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) out dist build *.egg-info .pytest_cache
