@@ -16,9 +16,22 @@ class SpacyUnavailable(RuntimeError):
     """spaCy or the configured pipeline is not installed."""
 
 
-@lru_cache(maxsize=4)
+MAX_STRINGS = 500_000  # a pipeline's string store only grows (every new word): reloaded past this
+
+
 def pipeline(use: str, model: str):
-    """The spaCy pipeline for ``use`` (senter, parser, sentencizer, tagger)."""
+    """The spaCy pipeline for ``use`` (senter, parser, sentencizer, tagger), loaded once per
+    worker and loaded again once its vocabulary has grown past MAX_STRINGS strings, so a worker
+    reused for task after task keeps a bounded size."""
+    nlp = _load(use, model)
+    if len(nlp.vocab.strings) > MAX_STRINGS:
+        _load.cache_clear()
+        nlp = _load(use, model)
+    return nlp
+
+
+@lru_cache(maxsize=4)
+def _load(use: str, model: str):
     try:
         import spacy
     except ImportError as exc:

@@ -157,3 +157,15 @@ def test_prepare_adapter_splits_and_selects_candidates(test_settings):
     assert [c["position"] for c in a["candidates"]] == [1] and a["candidates"][0]["image_name"].endswith(".jpg")
     assert a["dropped_images"] == [{"raw_url": "http://x/0.jpg", "reason": "image_not_fetched"}]
     assert (b["row_kind"], b["reason"], b["warc_record_offset"]) == ("reject", "no_sentences", 2)
+
+
+def test_a_spacy_pipeline_is_loaded_again_once_its_vocabulary_has_grown(monkeypatch):
+    """A reused worker sees document after document: spaCy's string store only grows."""
+    from udfs import spacy_pipelines
+
+    first = pipeline("sentencizer", "unused")
+    assert pipeline("sentencizer", "unused") is first
+    monkeypatch.setattr(spacy_pipelines, "MAX_STRINGS", len(first.vocab.strings) + 100)
+    list(first.pipe([" ".join(f"word{i}" for i in range(500))]))  # 500 new strings
+    again = pipeline("sentencizer", "unused")
+    assert again is not first and len(again.vocab.strings) < len(first.vocab.strings)
