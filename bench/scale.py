@@ -69,11 +69,13 @@ class Sampler(threading.Thread):
         self.root_pid, self.stop = root_pid, threading.Event()
         self.samples: list[tuple[float, dict[int, int]]] = []  # (time, {worker pid: RSS bytes})
         self.jvm: tuple[int, float] | None = None  # (pid, start time)
+        self.cpu: dict[int, float] = {}  # CPU seconds each process under the run had used when last seen
 
     def run(self) -> None:
         while not self.stop.wait(0.2):
             rss: dict[int, int] = {}
-            for pid, cmdline in descendants(self.root_pid):
+            for pid, cmdline in [(self.root_pid, ""), *descendants(self.root_pid)]:
+                self.cpu[pid] = max(self.cpu.get(pid, 0.0), cpu_seconds(pid))
                 if "pyspark.daemon" in cmdline or "pyspark/daemon.py" in cmdline:
                     rss[pid] = rss_bytes(pid)
                 elif self.jvm is None and "java" in cmdline.split(" ", 1)[0]:
@@ -100,6 +102,15 @@ def descendants(root: int) -> list[tuple[int, str]]:
             found.append((child, names.get(child, "")))
             stack.append(child)
     return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
 def rss_bytes(pid: int) -> int:

@@ -130,8 +130,10 @@ def build_session(config: Config, app_name: str = "weft"):
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions),
         "spark.ui.showConsoleProgress": "false",  # batch logs: the summary says what happened
-        # Spark 4 cuts Arrow batches into Python at this size too (3.5 counts rows only: see arrow_batch_rows)
+        # Arrow batches into Python: Spark 4 cuts them at this size, 3.5 counts rows only (a tenth of
+        # its default; stages with larger rows set fewer with arrow_batch_rows)
         "spark.sql.execution.arrow.maxBytesPerBatch": str(ARROW_BATCH_BYTES),
+        "spark.sql.execution.arrow.maxRecordsPerBatch": "1024",
     }
     builder = SparkSession.builder.appName(app_name)
     if not under_spark_submit():

@@ -8,6 +8,7 @@ were batched (each row is computed independently of its neighbours).
 from __future__ import annotations
 
 import io
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Iterator
 
@@ -50,13 +51,25 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+def _ahead(pool, fn, items: Iterable, window: int) -> Iterator:
+    """``fn`` of each item, in order, computed on ``pool`` at most ``window`` items ahead of the
+    consumer (``Executor.map`` would take the whole input at once)."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def embed_images(images: Iterable[bytes], loaded: LoadedModel, batch_size: int,
                  threads: int = 4) -> Iterator[tuple[np.ndarray | None, str | None]]:
     """(embedding, None) or (None, error) per image, in order; ``batch_size`` images per model call."""
     import torch
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="weft-clip-pre") as pool:
-        prepared = pool.map(lambda data: _preprocess(loaded, data), images)  # runs ahead of the model
+        prepared = _ahead(pool, lambda data: _preprocess(loaded, data), images, 2 * batch_size)
         for batch in _batches(prepared, batch_size):
             ok = [tensor for tensor, error in batch if error is None]
             vectors = iter(_run(loaded, loaded.model.encode_image, torch.stack(ok)) if ok else [])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,12 +78,14 @@ def stage_checkpoint(uri: str, cache_dir: str, storage_settings) -> str:
     target = Path(cache_dir) / hashlib.blake2b(uri.encode(), digest_size=8).hexdigest() / Path(uri).name
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            data = storage.read_bytes(uri, storage_settings)
-        except Exception as exc:  # noqa: BLE001 -- any storage failure means: no weights
-            raise ClipUnavailable(f"cannot read CLIP checkpoint {uri}: {type(exc).__name__}: {exc}; {HINT}") from None
         partial = target.with_suffix(f".{os.getpid()}.part")
-        partial.write_bytes(data)
+        try:
+            stream, _ = storage.open_binary(uri, storage_settings)
+            with stream, open(partial, "wb") as out:
+                shutil.copyfileobj(stream, out, 8 << 20)  # streamed: checkpoints are GBs
+        except Exception as exc:  # noqa: BLE001 -- any storage failure means: no weights
+            partial.unlink(missing_ok=True)
+            raise ClipUnavailable(f"cannot read CLIP checkpoint {uri}: {type(exc).__name__}: {exc}; {HINT}") from None
         partial.replace(target)
     return str(target)
 

@@ -376,6 +376,7 @@ class _Scanner:
             del self.buf[:self.pos]
             self.base += self.pos
             self.pos = 0
+            self.source.forget(self.base)
 
 
 class _Decompressed:
@@ -407,6 +408,13 @@ class _Decompressed:
 
     def note(self, offset: int, reason: str, detail: str) -> None:
         self.notes.append((self.out_pos + len(self.out), Unreadable(offset, reason, detail)))
+
+    def forget(self, before: int) -> None:
+        """Drop the member positions before decompressed position ``before`` (the scanner is past
+        them), so a file of 100,000 members keeps only the few in its window."""
+        for positions in (self.member_at, self.member_end):
+            for key in [k for k in positions if k < before]:
+                del positions[key]
 
     def locate(self, start: int, end: int) -> tuple[int, int]:
         """(offset, length) of decompressed [start, end): compressed when it is exactly whole members."""
