@@ -57,9 +57,10 @@ class Table:
         shrinks ~4.5x), and its readers hold a whole row group of a column."""
         options = {f"parquet.enable.dictionary#{c.name}": "false" for c in self.columns if not c.dictionary}
         if self.wide:
+            # parquet-java checks page and row group sizes after a number of rows it guesses from
+            # the rows so far (small ones make it wait up to max rows): every row here
             options.update({"parquet.block.size": str(WIDE_ROW_GROUP_BYTES),
-                            "parquet.page.size.row.check.min": "1", "parquet.page.size.row.check.max": "64",
-                            "parquet.block.size.row.check.min": "1", "parquet.block.size.row.check.max": "64"})
+                            "parquet.page.size.row.check.min": "1", "parquet.page.size.row.check.max": "1"})
         return options
 
 
