@@ -12,7 +12,7 @@ if __package__ in (None, ""):  # spark-submit jobs/pipeline.py: make the package
     sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__file__)))
 
 from jobs.config import ConfigError  # noqa: E402
-from jobs.progress import finished, progress, run_logged  # noqa: E402
+from jobs.progress import finished, log, progress, run_logged  # noqa: E402
 from jobs.runtime import arg_parser, build_session, fail, parse_stages, prepare  # noqa: E402
 from jobs.staging import open_staging, publish  # noqa: E402
 from jobs.state import location, plan, record  # noqa: E402
@@ -35,7 +35,9 @@ def run_fused(spark, ctx) -> dict[str, dict]:
     """Ingest and extract as one job (``jobs.ingest_extract``), logged as one, stats per stage."""
     from jobs import ingest_extract
 
-    with progress(spark, ingest_extract.NAME):
+    log("ingest started")
+    log("extract started, in the same pass over each file (ingest.fuse_extract)")
+    with progress(spark, ingest_extract.NAME, announce=False):
         results = ingest_extract.run(spark, ctx)
     for stage, stats in results.items():
         finished(stage, stats)

@@ -28,12 +28,13 @@ def task_counts(spark) -> tuple[int, int]:
 
 
 @contextmanager
-def progress(spark, stage: str, interval: float = INTERVAL_SECONDS):
-    """Log ``stage``'s start, its task progress while it runs, and its end (the caller logs the
-    counts with ``finished``)."""
+def progress(spark, stage: str, interval: float = INTERVAL_SECONDS, announce: bool = True):
+    """Log ``stage``'s start (unless the caller did: ``announce``), its task progress while it
+    runs, and its end (the caller logs the counts with ``finished``)."""
     stop = threading.Event()
     started = time.perf_counter()
-    log(f"{stage} started")
+    if announce:
+        log(f"{stage} started")
 
     def watch() -> None:
         last = None

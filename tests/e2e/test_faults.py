@@ -1,5 +1,5 @@
-"""Faults: a Python worker killed (SIGKILL) in the middle of the ingest+extract job and again in
-the middle of the CLIP stage, and an executor JVM killed during extraction (local-cluster mode);
+"""Faults: a Python worker killed (SIGKILL) in the middle of the extract stage (one pass with
+ingest, by default) and again in the middle of the CLIP stage, and an executor JVM killed during extraction (local-cluster mode);
 Spark retries the lost tasks and the run ends with tables identical, row for row, to a run
 nothing disturbed."""
 import os
@@ -20,7 +20,6 @@ from tests.tiny_clip import save_tiny_model
 
 pytestmark = pytest.mark.e2e
 STAGES = "ingest,extract,dedup,images,clip"
-FUSED = "ingest+extract"  # ingest and extract run as one job (ingest.fuse_extract): killed while it extracts
 RETRYING = ["--set", "spark.ui=false", "--set", "spark.master=local[2,4]"]  # local[N,F]: F attempts per task
 
 
@@ -119,9 +118,9 @@ def clean(tmp_path_factory, shared_data):
 
 def test_killed_python_workers_are_retried_and_change_nothing(clean, tmp_path):
     reference, common = clean
-    faulty, killed = run_with_kills([*common, "--output", str(tmp_path / "faulty")], (FUSED, "clip"))
+    faulty, killed = run_with_kills([*common, "--output", str(tmp_path / "faulty")], ("extract", "clip"))
     assert faulty.returncode == 0, faulty.stderr[-3000:]
-    assert killed == [FUSED, "clip"]
+    assert killed == ["extract", "clip"]
     assert faulty.stderr.count("Lost task") >= 2  # each kill failed a running task, which Spark ran again
     for table in ("pages", "docs", "alt_pairs", "docs_dedup", "clip_embeddings", "clip_scores"):
         assert table_digest(tmp_path / "faulty" / table) == table_digest(reference / table), table
@@ -132,8 +131,8 @@ def test_a_killed_executor_jvm_is_replaced_and_changes_nothing(clean, tmp_path):
     reference, _ = clean
     args = ["--input", str(WARC_DIR), "--stages", "ingest,extract", "--output", str(tmp_path / "faulty"),
             "--set", "spark.ui=false", "--set", "spark.master=local-cluster[2,1,1024]"]
-    faulty, killed = run_with_kills(args, (FUSED,), target=busy_executor)
+    faulty, killed = run_with_kills(args, ("extract",), target=busy_executor)
     assert faulty.returncode == 0, faulty.stderr[-3000:]
-    assert killed == [FUSED] and "Lost executor" in faulty.stderr, faulty.stderr[-3000:]
+    assert killed == ["extract"] and "Lost executor" in faulty.stderr, faulty.stderr[-3000:]
     for table in ("pages", "docs", "alt_pairs"):
         assert table_digest(tmp_path / "faulty" / table) == table_digest(reference / table), table
