@@ -60,10 +60,11 @@ def table_digest(folder) -> list[str]:
 
 def test_a_run_killed_halfway_and_rerun_equals_an_uninterrupted_run(tmp_path, shared_data):
     stages = ["--stages", "ingest,extract,dedup"]
-    clean = weft("--input", str(WARC_DIR), "--output", str(tmp_path / "clean"), *stages)
+    source = manifest(tmp_path, "halfway.paths", NIGHTLY)  # five small files: the property is the same
+    clean = weft("--input", source, "--output", str(tmp_path / "clean"), *stages)
     assert clean.returncode == 0, clean.stderr[-2000:]
     out = tmp_path / "crashed"
-    proc = subprocess.Popen([sys.executable, "-m", "jobs.pipeline", "--input", str(WARC_DIR), "--output", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "jobs.pipeline", "--input", source, "--output", str(out),
                              *stages, *FAST], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYSPARK_PYTHON": sys.executable}, start_new_session=True)
     deadline = time.time() + 300
@@ -73,7 +74,7 @@ def test_a_run_killed_halfway_and_rerun_equals_an_uninterrupted_run(tmp_path, sh
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     assert proc.returncode != 0 and not (out / "_state" / "completed_files.jsonl").exists()
-    rerun = weft("--input", str(WARC_DIR), "--output", str(out), *stages)
+    rerun = weft("--input", source, "--output", str(out), *stages)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert "skipping" not in rerun.stderr  # nothing was recorded by the killed run
     for table in ("pages", "docs", "docs_dedup", "duplicates"):
@@ -137,9 +138,11 @@ def test_nights_are_partitions_and_a_rerun_replaces_only_its_night(tmp_path, sha
 
 
 def test_a_run_killed_at_each_stage_boundary_and_rerun_equals_an_uninterrupted_run(tmp_path, shared_data):
-    """One run after another into the same folder, each killed just after one more stage has
-    finished (after ingest, after extract, ...), then one allowed to finish: its tables equal a
-    clean run's, whatever the killed runs left behind."""
+    """One run after another into the same folder, each killed just after a later stage has
+    finished, then one allowed to finish: its tables equal a clean run's, whatever the killed
+    runs left behind. The kills land after each kind of write: the night's tables (extract, run
+    with ingest in one job), the cross-night dedup index (dedup), embeddings appended to
+    clip_embeddings (mmc4); the stages between write like one of these."""
     from tests.tiny_clip import save_tiny_model
 
     config, checkpoint, _, _ = save_tiny_model(tmp_path, "weft-tiny-boundaries", seed=7)
@@ -151,7 +154,7 @@ def test_a_run_killed_at_each_stage_boundary_and_rerun_equals_an_uninterrupted_r
     clean = weft(*common, "--output", str(tmp_path / "clean"))
     assert clean.returncode == 0, clean.stderr[-2000:]
     out = tmp_path / "interrupted"
-    for stage in stages:
+    for stage in ("extract", "dedup", "mmc4"):
         proc = subprocess.Popen([sys.executable, "-m", "jobs.pipeline", *common, "--output", str(out), *FAST],
                                 cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "PYSPARK_PYTHON": sys.executable}, start_new_session=True)
