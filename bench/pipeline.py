@@ -8,8 +8,9 @@ page cache):
      body decoded to str (HTTP Content-Type charset, else UTF-8 with errors="replace"); both
      parse_http=True and parse_http=False, the faster is the baseline;
   b. weft: ``python -m jobs.pipeline --stages ingest,extract --set spark.master=local[N]
-     --set spark.ui=false`` as a subprocess (defaults otherwise): the command's wall time and the
-     stage seconds of _stats/ingest.json and _stats/extract.json;
+     --set spark.ui=false`` as a subprocess (defaults otherwise: the two stages in one pass): the
+     command's wall time and the stage seconds of _stats/ingest.json and _stats/extract.json;
+     then ``--stages ingest`` alone, for ingest's own rate against the bare loop;
   c. datatrove: ``.venv-bench/bin/python bench/datatrove_run.py --workers N`` (WarcReader →
      Trafilatura → GopherQualityFilter → JsonlWriter), its wall time.
 Per-core rates divide by the cores used, min(N, input files), for weft and datatrove alike: both
@@ -220,14 +221,29 @@ def run_command(cmd: list[str], log_path: Path, env: dict | None = None,
 # b. weft, c. datatrove
 
 
-def run_weft(files: list[str], work: Path, cores: int) -> dict:
+def weft_input(files: list[str], work: Path) -> str:
     if len(files) == 1:
-        source = files[0]
-    else:  # a manifest: weft reads exactly these files
-        source = str(work / "inputs.paths")
-        Path(source).write_text("".join(f + "\n" for f in files))
+        return files[0]
+    source = str(work / "inputs.paths")  # a manifest: weft reads exactly these files
+    Path(source).write_text("".join(f + "\n" for f in files))
+    return source
+
+
+def run_weft_ingest(files: list[str], work: Path, cores: int) -> dict:
+    """weft's ingest stage alone (``--stages ingest``: pages without their HTML, the default)."""
+    out = work / "weft-ingest"
+    cmd = [str(WEFT_PYTHON), "-m", "jobs.pipeline", "--input", weft_input(files, work), "--output", str(out),
+           "--stages", "ingest", "--set", f"spark.master=local[{cores}]", "--set", "spark.ui=false"]
+    env = dict(os.environ, PYSPARK_PYTHON=str(WEFT_PYTHON), PYSPARK_DRIVER_PYTHON=str(WEFT_PYTHON))
+    run = run_command(cmd, work / "weft-ingest.log", env)
+    ingest = json.loads((out / "_stats" / "ingest.json").read_text())
+    return {"command": cmd, "wall_seconds": round(run["seconds"], 3), "cpu_seconds": round(run["cpu_seconds"], 2),
+            "seconds": ingest["seconds"], "input_rows": ingest["input_rows"], "pages": ingest.get("pages")}
+
+
+def run_weft(files: list[str], work: Path, cores: int) -> dict:
     out = work / "weft"
-    cmd = [str(WEFT_PYTHON), "-m", "jobs.pipeline", "--input", source, "--output", str(out),
+    cmd = [str(WEFT_PYTHON), "-m", "jobs.pipeline", "--input", weft_input(files, work), "--output", str(out),
            "--stages", "ingest,extract", "--set", f"spark.master=local[{cores}]", "--set", "spark.ui=false"]
     env = dict(os.environ, PYSPARK_PYTHON=str(WEFT_PYTHON), PYSPARK_DRIVER_PYTHON=str(WEFT_PYTHON))
     run = run_command(cmd, work / "weft.log", env, re.compile(r"weft: (ingest|extract) (started|done)"))
@@ -279,7 +295,7 @@ def ratio(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}" if x >= 0.1 else f"{x:.4f}"
 
 
-def summarise(files: list[str], cores: int, bare: list[dict], weft: dict, dt: dict) -> dict:
+def summarise(files: list[str], cores: int, bare: list[dict], weft: dict, dt: dict, alone: dict) -> dict:
     used = min(cores, len(files))
     size_mb = sum(os.path.getsize(f) for f in files) / 1e6
     base = max(bare, key=lambda b: b["records_per_s"])
@@ -294,6 +310,7 @@ def summarise(files: list[str], cores: int, bare: list[dict], weft: dict, dt: di
     weft_wall_pages = per_core(pages, weft["wall_seconds"])
     dt_wall_pages = per_core(pages, dt["wall_seconds"])
     ingest_rate = per_core(ing["input_rows"], ing["seconds"])
+    alone_rate = per_core(alone["input_rows"], alone["seconds"])
     return {
         "input": {"files": files, "n_files": len(files), "mb": round(size_mb, 2), "records": records,
                   "html_pages": pages},
@@ -304,11 +321,13 @@ def summarise(files: list[str], cores: int, bare: list[dict], weft: dict, dt: di
         "bare": bare,
         "bare_baseline": f"parse_http={base['parse_http']}",
         "weft": weft,
+        "weft_ingest_alone": alone,
         "datatrove": dt,
         "rates": {
             "bare_records_per_s": base["records_per_s"],
             "bare_html_pages_per_s": base["pages_per_s"],
             "weft_ingest_records_per_s_per_core": ingest_rate,
+            "weft_ingest_alone_records_per_s_per_core": alone_rate,
             "weft_extract_pages_per_s_per_core": per_core(ext["input_rows"], ext["seconds"]),
             "weft_stages_seconds": round(stages_s, 3),
             "weft_stages_html_pages_per_s_per_core": per_core(pages, stages_s),
@@ -322,6 +341,7 @@ def summarise(files: list[str], cores: int, bare: list[dict], weft: dict, dt: di
         },
         "ratios": {
             "weft_ingest_vs_bare_records_per_core": ingest_rate / base["records_per_s"],
+            "weft_ingest_alone_vs_bare_records_per_core": alone_rate / base["records_per_s"],
             "weft_vs_datatrove_per_core_wall": weft_wall_pages / dt_wall_pages,
             "weft_stages_vs_datatrove_executor_per_core": per_core(pages, stages_s) / per_core(
                 pages, dt["executor_seconds"]),
@@ -351,7 +371,12 @@ def print_report(s: dict) -> None:
                      fmt(b["cpu_seconds"], 2), busy(b["cpu_seconds"], b["seconds"]), "1",
                      fmt(b["records_per_s"], 0), fmt(b["pages_per_s"], 0), fmt(inp["mb"] / b["seconds"], 1),
                      f"{b['html_pages']:,} str"))
-    rows.append(("b. weft ingest stage", fmt(ing["seconds"], 2), fmt(ing["cpu_seconds"], 2),
+    al = s["weft_ingest_alone"]
+    rows.append(("b0. weft ingest stage alone (--stages ingest)", fmt(al["seconds"], 2), "-", "-", str(used),
+                 fmt(r["weft_ingest_alone_records_per_s_per_core"], 0),
+                 fmt(inp["html_pages"] / al["seconds"] / used, 0), fmt(inp["mb"] / al["seconds"] / used, 1),
+                 f"{al['pages']:,} pages"))
+    rows.append(("b. weft ingest stage (its share of the fused pass)", fmt(ing["seconds"], 2), fmt(ing["cpu_seconds"], 2),
                  busy(ing["cpu_seconds"], ing["seconds"]), str(used), fmt(r["weft_ingest_records_per_s_per_core"], 0),
                  fmt(inp["html_pages"] / ing["seconds"] / used, 0), fmt(inp["mb"] / ing["seconds"] / used, 1),
                  f"{ing['pages']:,} pages"))
@@ -394,6 +419,8 @@ def print_report(s: dict) -> None:
     print(f"weft ingest / bare loop, records/s per core:        {ratio(q['weft_ingest_vs_bare_records_per_core'])} "
           f"({r['weft_ingest_records_per_s_per_core']:,.0f} vs {r['bare_records_per_s']:,.0f}, baseline "
           f"{s['bare_baseline']})")
+    print(f"weft ingest alone / bare loop, records/s per core:  {ratio(q['weft_ingest_alone_vs_bare_records_per_core'])} "
+          f"({r['weft_ingest_alone_records_per_s_per_core']:,.0f} vs {r['bare_records_per_s']:,.0f})")
     print(f"weft extract stage, pages/s per core:               {r['weft_extract_pages_per_s_per_core']:,.1f}")
     print(f"weft/datatrove per core (WARC→docs, wall clock of whole commands): {ratio(q['weft_vs_datatrove_per_core_wall'])}")
     print(f"weft/datatrove per core (weft's ingest+extract stages vs datatrove's executor.run()): "
@@ -430,12 +457,14 @@ def main() -> None:
         bare = [bare_loop(files, parse_http=True), bare_loop(files, parse_http=False)]
         print(f"bench: b. weft, local[{args.cores}] (log: {work / 'weft.log'})", file=sys.stderr, flush=True)
         weft = run_weft(files, work, args.cores)
+        print(f"bench: b0. weft ingest alone, local[{args.cores}]", file=sys.stderr, flush=True)
+        alone = run_weft_ingest(files, work, args.cores)
         print(f"bench: c. datatrove, {args.cores} workers (log: {work / 'datatrove.log'})", file=sys.stderr, flush=True)
         dt = run_datatrove(files, work, args.cores, Path(args.bench_python))
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
-    summary = summarise(files, args.cores, bare, weft, dt)
+    summary = summarise(files, args.cores, bare, weft, dt, alone)
     summary["date"] = time.strftime("%Y-%m-%d")
     summary["command"] = " ".join([Path(sys.executable).name, *sys.argv])
     print_report(summary)
