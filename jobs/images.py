@@ -24,7 +24,8 @@ from schemas.images import IMAGES
 from schemas.rejects import REJECTS
 from udfs.image_batches import STAGE, images_batches
 
-ARROW_BATCH_ROWS = 64  # URLs per Arrow batch into Python (the task streams them to its thread pool)
+ARROW_BATCH_ROWS = 8  # URLs per Arrow batch into Python (the task streams them to its thread pool); a row
+                     # may carry an archived copy of up to ingest.max_image_bytes (Spark 3.5 counts rows only)
 
 
 def distinct_urls(spark, ctx: RunContext):
