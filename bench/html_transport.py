@@ -116,12 +116,14 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "html_transport")
     parser.add_argument("--no-s3", action="store_true", help="skip (b) from s3://")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--ways", default=",".join(WAYS), help="comma list of the ways to run")
+    parser.add_argument("--repeat", type=int, default=1, help="run the ways this many times, in turn")
     args = parser.parse_args(argv)
     if not args.input.exists():
         sys.exit(f"no {args.input}: run `make scale-input` first")
     args.out.mkdir(parents=True, exist_ok=True)
     results = []
-    for name in WAYS:
+    for name in [w for _ in range(args.repeat) for w in args.ways.split(",")]:
         if name == "b_pointer_s3":
             if args.no_s3:
                 continue

@@ -160,10 +160,16 @@ def _kenlm(path: str):
     return _KENLM[path]
 
 
+RETRY_SECONDS = 0.05  # a time-limit exception Python dropped is raised again this much later
+
+
 @contextmanager
 def time_limit(seconds: float):
     """Raise ExtractTimeout in the block after ``seconds`` (a SIGALRM timer; only possible on the
-    main thread, where Spark's Python workers run UDFs; elsewhere the block is not limited)."""
+    main thread, where Spark's Python workers run UDFs; elsewhere the block is not limited).
+
+    The timer repeats every RETRY_SECONDS until the block ends: an exception raised while Python
+    runs a gc callback or a ``__del__`` is printed and dropped, and the next one stops the block."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -172,7 +178,7 @@ def time_limit(seconds: float):
         raise ExtractTimeout(f"extraction took longer than {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, RETRY_SECONDS)
     try:
         yield
     finally:
