@@ -26,7 +26,7 @@ def plan(r: dict) -> dict:
     deduped_docs = kept_docs * share["docs_after_dedup"]
     image_urls = deduped_docs * share["image_urls_per_deduped_doc"]
     images_ok = image_urls * share["images_ok"]
-    texts_embedded = images_ok * share["texts_per_image"]
+    texts_embedded = deduped_docs * share["docs_with_an_image"] * share["sentences_per_doc_with_an_image"]
     pairs = image_urls * share["pairs_per_image_url"]
     hours = {
         "ingest + extract (fused, one task per WARC file)": pages / rate["ingest_extract_pages"] / 3600,
@@ -39,6 +39,7 @@ def plan(r: dict) -> dict:
     core_hours = sum(hours.values())
     window = cluster["nightly_window_hours"]
     cores_one_night = math.ceil(core_hours / window / cluster["utilisation"])
+    gpus_one_night = math.ceil(gpu_hours / window / cluster["utilisation"])
     nights = core_hours / (cluster["cores"] * window * cluster["utilisation"])
     shuffle = kept_docs * r["dedup"]["shuffle_bytes_per_doc"]
     written = pages * r["storage"]["bytes_written_per_page"]
@@ -48,8 +49,8 @@ def plan(r: dict) -> dict:
         "LIST/HEAD (manifests, state, stats)": r["storage"]["list_head_per_night"],
     }
     return {"pages": pages, "files": files, "kept_docs": kept_docs, "deduped_docs": deduped_docs,
-            "image_urls": image_urls, "images_ok": images_ok, "pairs": pairs, "hours": hours,
-            "core_hours": core_hours, "gpu_hours": gpu_hours, "cores_one_night": cores_one_night,
+            "image_urls": image_urls, "images_ok": images_ok, "texts_embedded": texts_embedded, "pairs": pairs, "hours": hours,
+            "core_hours": core_hours, "gpu_hours": gpu_hours, "cores_one_night": cores_one_night, "gpus_one_night": gpus_one_night,
             "nights": nights, "shuffle": shuffle, "written": written, "requests": requests}
 
 
@@ -93,7 +94,7 @@ def report(r: dict, p: dict) -> str:
         "",
         "## GPU",
         "",
-        f"CLIP embeddings of {fmt(p['images_ok'])} images and their texts at "
+        f"CLIP embeddings of {fmt(p['images_ok'])} images and {fmt(p['texts_embedded'])} sentences at "
         f"{r['gpu']['embeddings_per_second']:,} embeddings/s per GPU ({r['gpu']['source']}): "
         f"**{p['gpu_hours']:,.0f} GPU-hours**.",
         "",
@@ -118,7 +119,8 @@ def report(r: dict, p: dict) -> str:
         "",
         f"- Memory per core: {cluster['memory_per_core']}",
         f"- One nightly window of {cluster['nightly_window_hours']} h at {cluster['utilisation']:.0%} "
-        f"utilisation needs **{p['cores_one_night']:,} cores** for the whole crawl in one night.",
+        f"utilisation needs **{p['cores_one_night']:,} cores** and **{p['gpus_one_night']:,} GPUs** "
+        "for the whole crawl in one night.",
         f"- A cluster of {cluster['cores']:,} cores ({cluster['shape']}) does it in **{p['nights']:.1f} nights** "
         f"of {cluster['nightly_window_hours']} h, plus {p['gpu_hours'] / cluster['gpus']:.1f} h on its "
         f"{cluster['gpus']} GPUs.",

@@ -1,12 +1,12 @@
-"""Nightly operation: completed input files are recorded and skipped by the next run, and a run
-killed halfway, rerun, ends with the same tables as a run never interrupted."""
+"""Nightly operation: each night is a partition; completed input files are recorded and skipped by
+the next run; a run killed halfway (at each stage boundary), rerun, ends with the same tables as a
+run never interrupted."""
 import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 
 import pyarrow.parquet as pq
 import pytest
@@ -15,7 +15,6 @@ from tests.conftest import REPO, WARC_DIR
 
 pytestmark = pytest.mark.e2e
 FAST = ["--set", "spark.ui=false", "--set", "spark.master=local[2]"]
-FILES = sorted(p for p in WARC_DIR.iterdir() if p.is_file())[:3]
 
 
 def weft(*args: str) -> subprocess.CompletedProcess:
@@ -29,56 +28,11 @@ def manifest(tmp_path, name, files) -> str:
     return str(path)
 
 
-def test_the_next_night_skips_completed_files(tmp_path, shared_data):
-    state = tmp_path / "state"
-    first = weft("--input", manifest(tmp_path, "n1.paths", FILES[:2]), "--output", str(tmp_path / "n1"),
-                 "--stages", "ingest,extract", "--set", f"run.state={state}", "--set", "run.date=2026-11-28")
-    assert first.returncode == 0, first.stderr[-2000:]
-    done = [json.loads(line) for line in (state / "completed_files.jsonl").read_text().splitlines()]
-    assert sorted(d["file"] for d in done) == sorted(str(f) for f in FILES[:2])
-    assert {d["run_date"] for d in done} == {"2026-11-28"}
-    second = weft("--input", manifest(tmp_path, "n2.paths", FILES), "--output", str(tmp_path / "n2"),
-                  "--stages", "ingest,extract", "--set", f"run.state={state}")
-    assert second.returncode == 0, second.stderr[-2000:]
-    assert "skipping 2 input files completed by earlier runs" in second.stderr
-    assert json.loads((tmp_path / "n2" / "_stats" / "ingest.json").read_text())["input_files"] == 1
-    again = weft("--input", manifest(tmp_path, "n3.paths", FILES), "--output", str(tmp_path / "n3"),
-                 "--stages", "ingest,extract", "--set", f"run.state={state}")
-    assert again.returncode == 0 and "all 3 input files were completed by earlier runs" in again.stdout
-    assert not (tmp_path / "n3" / "pages").exists()
-    redo = weft("--input", manifest(tmp_path, "n4.paths", FILES), "--output", str(tmp_path / "n4"),
-                "--stages", "ingest", "--set", f"run.state={state}", "--set", "run.mode=overwrite")
-    assert redo.returncode == 0 and json.loads((tmp_path / "n4/_stats/ingest.json").read_text())["input_files"] == 3
-
-
 def table_digest(folder) -> list[str]:
     """Sorted row digests of a Parquet table (file layout may differ; content may not), without
     the columns that time the work (``seconds``, ``*_seconds``)."""
     rows = [{k: v for k, v in r.items() if not k.endswith("seconds")} for r in pq.read_table(folder).to_pylist()]
     return sorted(hashlib.sha256(json.dumps(r, sort_keys=True, default=str).encode()).hexdigest() for r in rows)
-
-
-def test_a_run_killed_halfway_and_rerun_equals_an_uninterrupted_run(tmp_path, shared_data):
-    stages = ["--stages", "ingest,extract,dedup"]
-    source = manifest(tmp_path, "halfway.paths", NIGHTLY)  # five small files: the property is the same
-    clean = weft("--input", source, "--output", str(tmp_path / "clean"), *stages)
-    assert clean.returncode == 0, clean.stderr[-2000:]
-    out = tmp_path / "crashed"
-    proc = subprocess.Popen([sys.executable, "-m", "jobs.pipeline", "--input", source, "--output", str(out),
-                             *stages, *FAST], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYSPARK_PYTHON": sys.executable}, start_new_session=True)
-    deadline = time.time() + 300
-    for line in proc.stderr:  # kill it once the dedup stage is under way
-        if "weft: dedup started" in line or time.time() > deadline:
-            break
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=60)
-    assert proc.returncode != 0 and not (out / "_state" / "completed_files.jsonl").exists()
-    rerun = weft("--input", source, "--output", str(out), *stages)
-    assert rerun.returncode == 0, rerun.stderr[-2000:]
-    assert "skipping" not in rerun.stderr  # nothing was recorded by the killed run
-    for table in ("pages", "docs", "docs_dedup", "duplicates"):
-        assert table_digest(out / table) == table_digest(tmp_path / "clean" / table), table
 
 
 NIGHTLY = [WARC_DIR / n for n in ("cc_whirlwind_CC-MAIN-2024-22.warc.gz", "dolma_sample-0000.warc.gz",
@@ -97,8 +51,8 @@ def files_of(folder) -> dict[str, float]:
 
 
 def test_nights_are_partitions_and_a_rerun_replaces_only_its_night(tmp_path, shared_data):
-    root, a, b = tmp_path / "weft", "2026-11-27", "2026-11-28"
-    stages = ["--stages", "ingest,extract,dedup", "--output", str(root)]
+    root, state, (a, b, c) = tmp_path / "weft", tmp_path / "state", ("2026-11-27", "2026-11-28", "2026-11-29")
+    stages = ["--stages", "ingest,extract,dedup", "--output", str(root), "--set", f"run.state={state}"]
     first = weft("--input", manifest(tmp_path, "a.paths", NIGHTLY[:2]), "--date", a, *stages)
     assert first.returncode == 0, first.stderr[-2000:]
     crawls = {p.name for p in night(root, "pages", a).iterdir()}
@@ -132,14 +86,19 @@ def test_nights_are_partitions_and_a_rerun_replaces_only_its_night(tmp_path, sha
     assert len({r["page_id"] for r in pages_b}) == len(pages_b)
     docs = pq.read_table(root / "docs_dedup").to_pylist()  # the whole root: both nights, as users query it
     assert {r["run_date"] for r in docs} == {a, b} and len({r["doc_id"] for r in docs}) == len(docs)
-    done = [json.loads(line) for line in (root / "_state" / "completed_files.jsonl").read_text().splitlines()]
+    done = [json.loads(line) for line in (state / "completed_files.jsonl").read_text().splitlines()]
     assert {d["file"]: d["run_date"] for d in done} == {**{str(f): a for f in NIGHTLY[:2]},
                                                          **{str(f): b for f in NIGHTLY[2:]}}
+
+    nothing_new = weft("--input", manifest(tmp_path, "c.paths", NIGHTLY), "--date", c, *stages)
+    assert nothing_new.returncode == 0, nothing_new.stderr[-2000:]
+    assert "all 5 input files were completed by earlier runs" in nothing_new.stdout
+    assert not night(root, "pages", c).exists()
 
 
 def test_a_run_killed_at_each_stage_boundary_and_rerun_equals_an_uninterrupted_run(tmp_path, shared_data):
     """One run after another into the same folder, each killed just after a later stage has
-    finished, then one allowed to finish: its tables equal a clean run's, whatever the killed
+    finished (the first one halfway: as dedup starts), then one allowed to finish: its tables equal a clean run's, whatever the killed
     runs left behind. The kills land after each kind of write: the night's tables (extract, run
     with ingest in one job), the cross-night dedup index (dedup), embeddings appended to
     clip_embeddings (mmc4); the stages between write like one of these."""
@@ -163,9 +122,10 @@ def test_a_run_killed_at_each_stage_boundary_and_rerun_equals_an_uninterrupted_r
                 break
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
-        assert proc.returncode != 0, stage
+        assert proc.returncode != 0 and not (out / "_state" / "completed_files.jsonl").exists(), stage
     rerun = weft(*common, "--output", str(out))
     assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "skipping" not in rerun.stderr  # nothing was recorded by the killed runs
     for table in ("pages", "docs", "docs_dedup", "duplicates", "clip_embeddings", "clip_scores", "mmc4", "pairs",
                   "obelics"):
         assert table_digest(out / table) == table_digest(tmp_path / "clean" / table), table

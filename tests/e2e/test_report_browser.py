@@ -1,16 +1,13 @@
 """The run report as a user sees it: opened in headless Chromium (Debian's chromium package,
-installed here when missing; skipped, saying why, where it cannot be), with a screenshot saved
-in the run folder."""
+installed here when missing; skipped, saying why, where it cannot be), on the report of the whole
+pipeline's run on the bundled WARCs."""
 import os
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 
 import pytest
 from PIL import Image, ImageStat
-
-from tests.conftest import REPO, WARC_DIR
 
 pytestmark = pytest.mark.e2e
 
@@ -43,13 +40,9 @@ class Elements(HTMLParser):
         self.found.append((tag, dict(attrs)))
 
 
-def test_report_opens_in_chromium_with_the_funnel_and_plots(tmp_path, shared_data):
+def test_report_opens_in_chromium_with_the_funnel_and_plots(tmp_path, bundled_run):
     browser = chromium()
-    out = tmp_path / "run"
-    proc = subprocess.run([sys.executable, "-m", "jobs.pipeline", "--input", str(WARC_DIR), "--output", str(out),
-                           "--stages", "ingest,extract,dedup,report", "--set", "spark.ui=false",
-                           "--set", "spark.master=local[2]"], cwd=REPO, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+    out, proc, _ = bundled_run  # the whole pipeline's report (tests/e2e/conftest.py)
     assert proc.returncode == 0, proc.stderr[-3000:]
     page = f"file://{out / 'report.html'}"
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--allow-file-access-from-files"]
@@ -60,7 +53,7 @@ def test_report_opens_in_chromium_with_the_funnel_and_plots(tmp_path, shared_dat
     assert ("table", {"id": "funnel"}) in elements.found
     images = [a for t, a in elements.found if t == "img"]
     assert len(images) >= 4 and all(a["src"].startswith("data:image/png;base64,") for a in images)
-    screenshot = out / "report.png"
+    screenshot = tmp_path / "report.png"
     shot = subprocess.run([browser, *flags, f"--screenshot={screenshot}", "--window-size=1280,2400", page],
                           capture_output=True, text=True, timeout=120)
     assert shot.returncode == 0 and screenshot.exists(), shot.stderr[-2000:]
