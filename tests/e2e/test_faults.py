@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import REPO, WARC_DIR
 from tests.e2e.test_nightly import table_digest
-from tests.e2e.test_pipeline_cli import local_images
+from tests.e2e.conftest import local_images
 from tests.image_server import ImageServer
 from tests.tiny_clip import save_tiny_model
 
