@@ -33,6 +33,7 @@ setup(
     packages=["jobs", "udfs", "schemas", "configs"],
     package_data={"configs": ["*.yaml"], "udfs": ["wordlists/*.txt", "wordlists/*.txt.gz"]},
     install_requires=BASE,
+    entry_points={"console_scripts": ["weft = jobs.cli:main"]},  # weft run | weft <stage> | export | bundle
     extras_require={
         "gcs": ["gcsfs==2026.10.1"],  # gs:// manifests, state and stats (Dataproc)
         "clip": ["torch==2.14.1", "torchvision==0.29.1", "open-clip-torch==3.3.0"],

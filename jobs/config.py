@@ -32,7 +32,8 @@ class SparkSettings:
     master: str = setting("Spark master for local runs; ignored under spark-submit")
     ui: bool = setting("start the Spark UI (local runs)")
     driver_memory: str = setting("driver memory for local runs, e.g. 2g")
-    shuffle_partitions: int = setting("spark.sql.shuffle.partitions", low=1)
+    shuffle_partitions: int | None = setting("spark.sql.shuffle.partitions; null: 8 for local runs, the cluster's "
+                                             "own (and AQE) under spark-submit", low=1)
     conf: dict[str, str] = setting("extra Spark settings passed through unchanged")
 
 
@@ -394,7 +395,7 @@ def _coerce(name: str, value: Any, kind: Any) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise ConfigError(f"setting {name!r} must be a mapping; got {value!r}")
-        return {str(k): str(v) for k, v in value.items()}
+        return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in value.items()}  # YAML true: "true"
     if kind is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"setting {name!r} must be true or false; got {value!r}")

@@ -116,11 +116,13 @@ def under_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
-def build_session(config: Config, app_name: str = "weft"):
-    """SparkSession: local ``spark.master`` unless launched by spark-submit; Arrow on, Python
-    workers reused (models load once per worker), dynamic partition overwrite, zstd Parquet."""
-    from pyspark.sql import SparkSession
+LOCAL_SHUFFLE_PARTITIONS = 8  # spark.sql.shuffle.partitions of local runs when the setting is null
 
+
+def session_conf(config: Config, local: bool) -> dict[str, str]:
+    """Spark settings of a weft session. Sizes that suit one machine (shuffle partitions, driver
+    memory, the UI, the loopback address) are set for local runs only: under spark-submit the
+    cluster's own defaults and adaptive query execution apply unless the user sets them."""
     conf = {
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.python.worker.reuse": "true",
@@ -128,27 +130,39 @@ def build_session(config: Config, app_name: str = "weft"):
         "spark.sql.sources.partitionColumnTypeInference.enabled": "false",  # run_date, crawl stay strings
         "spark.sql.parquet.compression.codec": "zstd",
         "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": str(config.spark.shuffle_partitions),
         "spark.ui.showConsoleProgress": "false",  # batch logs: the summary says what happened
         # Arrow batches into Python: Spark 4 cuts them at this size, 3.5 counts rows only (a tenth of
         # its default; stages with larger rows set fewer with arrow_batch_rows)
         "spark.sql.execution.arrow.maxBytesPerBatch": str(ARROW_BATCH_BYTES),
         "spark.sql.execution.arrow.maxRecordsPerBatch": "1024",
     }
-    builder = SparkSession.builder.appName(app_name)
-    if not under_spark_submit():
-        os.environ["PYSPARK_PYTHON"] = sys.executable
-        os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-        builder = builder.master(config.spark.master)
+    partitions = config.spark.shuffle_partitions
+    if local:
         conf.update({
+            "spark.sql.shuffle.partitions": str(partitions or LOCAL_SHUFFLE_PARTITIONS),
             "spark.driver.bindAddress": "127.0.0.1",
             "spark.driver.host": "127.0.0.1",
             "spark.ui.enabled": str(config.spark.ui).lower(),
             "spark.driver.memory": config.spark.driver_memory,
             "spark.pyspark.python": sys.executable,
         })
+    elif partitions is not None:
+        conf["spark.sql.shuffle.partitions"] = str(partitions)
     conf.update(config.spark.conf)
-    for key, value in conf.items():
+    return conf
+
+
+def build_session(config: Config, app_name: str = "weft"):
+    """SparkSession: local ``spark.master`` unless launched by spark-submit (``session_conf``)."""
+    from pyspark.sql import SparkSession
+
+    local = not under_spark_submit()
+    builder = SparkSession.builder.appName(app_name)
+    if local:
+        os.environ["PYSPARK_PYTHON"] = sys.executable
+        os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+        builder = builder.master(config.spark.master)
+    for key, value in session_conf(config, local).items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
