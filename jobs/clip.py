@@ -14,7 +14,7 @@ import math
 import time
 from functools import partial
 
-from jobs.runtime import RunContext, fail, stage_main
+from jobs.runtime import RunContext, fail, map_in_arrow, stage_main
 from jobs.stats import rejected_by_reason, write_skipped, write_stats
 from jobs.tables import read_documents, read_table, write_table
 from schemas.clip import CLIP_EMBEDDINGS, CLIP_ROWS, CLIP_SCORES
@@ -96,8 +96,8 @@ def embed(inputs, batches_fn, ctx: RunContext, count: int):
     from pyspark.sql import functions as F
 
     tasks = max(1, math.ceil(count / ROWS_PER_TASK))
-    return inputs.repartition(tasks, F.col("key")).mapInArrow(partial(batches_fn, settings=ctx.config),
-                                                             CLIP_ROWS.spark(), profile=gpu_profile(ctx.config.clip))
+    return map_in_arrow(inputs.repartition(tasks, F.col("key")), partial(batches_fn, settings=ctx.config),
+                        CLIP_ROWS.spark(), gpu_profile(ctx.config.clip))
 
 
 def run(spark, ctx: RunContext) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import os
 import sys
 from contextlib import contextmanager
@@ -114,6 +115,15 @@ def prepare(args: argparse.Namespace, needs_input: bool) -> RunContext:
 def under_spark_submit() -> bool:
     """spark-submit starts the Python driver with a gateway already running."""
     return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def map_in_arrow(frame, fn, schema, profile=None):
+    """``frame.mapInArrow`` on a stage-level ResourceProfile where Spark has them for it (4.0+).
+    Spark 3.5 has no ``profile`` argument: there the application's own executors run the stage,
+    which is why the infra submits the GPU stages as their own application on 3.5."""
+    if profile is not None and "profile" in inspect.signature(frame.mapInArrow).parameters:
+        return frame.mapInArrow(fn, schema, profile=profile)
+    return frame.mapInArrow(fn, schema)
 
 
 LOCAL_SHUFFLE_PARTITIONS = 8  # spark.sql.shuffle.partitions of local runs when the setting is null

@@ -22,7 +22,7 @@ for name in BUCKET REGION MANIFEST OUTPUT; do
 done
 run() { if [[ -n "$DRY" ]]; then printf '%q ' "$@"; echo; else "$@"; fi; }
 TEMPLATE=$(mktemp)
-sed "s|BUCKET|$BUCKET|g" "$HERE/workflow.yaml" > "$TEMPLATE"
+sed -e "s|BUCKET|$BUCKET|g" -e "s|REGION|$REGION|g" "$HERE/workflow.yaml" > "$TEMPLATE"
 run gsutil cp "$HERE/init.sh" "$HERE/../getGpusResources.sh" "$HERE/../../dist/weft_main.py" "$HERE/../../dist/weft-0.1.0.zip" \
   "$HERE/../../dist/weft-venv-0.1.0.tar.gz" "$HERE/../../configs/gpu.yaml" "gs://$BUCKET/weft/"
 run gcloud dataproc workflow-templates instantiate-from-file --file="$TEMPLATE" --region="$REGION" \

@@ -84,5 +84,22 @@ def test_the_gpu_config_gives_only_the_clip_stage_a_gpu_profile():
     gpu = load_config([REPO / "configs" / "gpu.yaml"])
     profile = gpu_profile(gpu.clip)
     assert profile.taskResources["gpu"].amount == 0.25 and profile.executorResources["gpu"].amount == 1
-    assert gpu.spark.conf["spark.executor.resource.gpu.amount"] == "1"
+    assert not any(key.startswith(("spark.executor.resource.gpu.amount", "spark.task.resource.gpu"))
+                   for key in gpu.spark.conf)  # no executor of the other stages gets a GPU
     assert gpu_profile(load_config().clip) is None  # CPU runs ask for nothing
+
+
+def test_map_in_arrow_uses_a_profile_only_where_spark_takes_one():
+    from jobs.runtime import map_in_arrow
+
+    class Spark35Frame:  # DataFrame.mapInArrow(func, schema, barrier=False): no profile before 4.0
+        def mapInArrow(self, func, schema, barrier=False):
+            return ("3.5", func, schema)
+
+    class Spark4Frame:
+        def mapInArrow(self, func, schema, barrier=False, profile=None):
+            return ("4", func, schema, profile)
+
+    assert map_in_arrow(Spark35Frame(), len, "s", profile="gpu") == ("3.5", len, "s")
+    assert map_in_arrow(Spark4Frame(), len, "s", profile="gpu") == ("4", len, "s", "gpu")
+    assert map_in_arrow(Spark4Frame(), len, "s") == ("4", len, "s", None)

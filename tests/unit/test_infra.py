@@ -22,24 +22,80 @@ def load(path, name):
     return module
 
 
-def test_emr_dry_run_prints_a_complete_request():
+def emr_request(*extra: str) -> dict:
     proc = subprocess.run([sys.executable, str(INFRA / "emr" / "submit.py"), "--bucket", "my-bucket",
                            "--manifest", "s3://my-bucket/m/2026-11-29.paths", "--output", "s3://my-bucket/runs/",
-                           "--run-date", "2026-11-29", "--dry-run"], capture_output=True, text=True, timeout=60)
+                           "--run-date", "2026-11-29", "--dry-run", *extra], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    body = json.loads(proc.stdout)["RunJobFlow"]
     assert "BUCKET" not in proc.stdout and "RUN_DATE" not in proc.stdout and "MANIFEST" not in proc.stdout
-    assert {"Name", "ReleaseLabel", "Instances", "Applications", "BootstrapActions", "Configurations", "Steps",
-            "JobFlowRole", "ServiceRole"} <= set(body)
-    args = body["Steps"][0]["HadoopJarStep"]["Args"]
-    assert args[:3] == ["spark-submit", "--deploy-mode", "cluster"]
-    assert args[args.index("--py-files") + 1] == "s3://my-bucket/weft/weft-0.1.0.zip"
-    assert args[args.index("--output") + 1] == "s3://my-bucket/runs" and args[args.index("--date") + 1] == "2026-11-29"
+    return json.loads(proc.stdout)["RunJobFlow"]
+
+
+def gpu_mentions(value, where="") -> list[str]:
+    """Paths of every string in a JSON document that names a GPU setting."""
+    if isinstance(value, dict):
+        return [m for k, v in value.items() for m in gpu_mentions(v, f"{where}/{k}") + gpu_mentions(k, f"{where}/{k}")]
+    if isinstance(value, list):
+        return [m for i, v in enumerate(value) for m in gpu_mentions(v, f"{where}[{i}]")]
+    return [where] if isinstance(value, str) and "gpu" in value.lower() else []
+
+
+@pytest.mark.parametrize("release", ["emr-7.8.0", "emr-spark-8.0.0"])
+def test_emr_dry_run_prints_a_complete_request(release):
+    body = emr_request("--release", release)
+    assert {"Name", "LogUri", "ReleaseLabel", "Instances", "Applications", "BootstrapActions", "Configurations",
+            "Steps", "JobFlowRole", "ServiceRole"} <= set(body)
+    assert body["ReleaseLabel"] == release and body["LogUri"] == "s3://my-bucket/weft/logs/"
+    for step in body["Steps"]:
+        args = step["HadoopJarStep"]["Args"]
+        assert args[:3] == ["spark-submit", "--deploy-mode", "cluster"]
+        assert args[args.index("--py-files") + 1] == "s3://my-bucket/weft/weft-0.1.0.zip"
+        assert args[args.index("--output") + 1] == "s3://my-bucket/runs" and args[args.index("--date") + 1] == "2026-11-29"
+    stages = [s["HadoopJarStep"]["Args"][s["HadoopJarStep"]["Args"].index("--stages") + 1] for s in body["Steps"]]
+    assert ",".join(stages).split(",") == ["ingest", "extract", "dedup", "images", "clip", "mmc4", "curate", "report"]
+    first = body["Steps"][0]["HadoopJarStep"]["Args"]
+    assert first[first.index("--input") + 1] == "s3://my-bucket/m/2026-11-29.paths"
     spark = next(c for c in body["Configurations"] if c["Classification"] == "spark-defaults")["Properties"]
-    assert spark["spark.python.worker.reuse"] == "true" and "gpu" in spark["spark.executor.resource.gpu.discoveryScript"].lower()
-    yarn = next(c for c in body["Configurations"] if c["Classification"] == "yarn-site")["Properties"]
-    assert yarn["yarn.resource-types"] == "yarn.io/gpu"
-    assert any(g["InstanceRole"] == "TASK" for g in body["Instances"]["InstanceGroups"])
+    assert spark["spark.python.worker.reuse"] == "true" and spark["spark.executor.memoryOverhead"] == "10g"
+    groups = {g["Name"]: g for g in body["Instances"]["InstanceGroups"]}
+    plugins = {c["Classification"]: c["Properties"] for c in groups["gpu"]["Configurations"]}
+    assert plugins["yarn-site"]["yarn.nodemanager.resource-plugins"] == "yarn.io/gpu"
+
+
+@pytest.mark.parametrize("release", ["emr-7.8.0", "emr-spark-8.0.0"])
+def test_emr_gpu_settings_only_where_gpus_are(release):
+    """GPU NodeManager settings on the GPU group alone (a core node without nvidia-smi would fail
+    its NodeManager); the ResourceManager on the primary node knows the resource type; only the
+    steps that embed with CLIP ask for GPUs."""
+    body = emr_request("--release", release)
+    groups = body["Instances"]["InstanceGroups"]
+    mentions = gpu_mentions({k: v for k, v in body.items() if k not in ("Instances", "Steps")})
+    assert mentions == [], mentions  # nothing cluster-wide
+    assert not gpu_mentions(next(g for g in groups if g["Name"] == "core"))
+    primary = next(g for g in groups if g["Name"] == "primary")
+    assert {p.rsplit("/", 1)[-1] for p in gpu_mentions(primary)} == {"yarn.resource-types"}
+    for step in body["Steps"]:
+        args = step["HadoopJarStep"]["Args"]
+        stages = args[args.index("--stages") + 1].split(",")
+        if "clip" not in stages:
+            assert not gpu_mentions(args), args
+        elif release.startswith("emr-7"):  # Spark 3.5: the GPU stages are an application on GPU executors
+            assert stages == ["clip", "mmc4"] and "spark.executor.resource.gpu.amount=1" in args
+        else:  # Spark 4: one application; clip's stage-level profile asks for the GPUs
+            assert "--config" in args and not any("resource.gpu.amount" in a for a in args)
+    assert len(body["Steps"]) == (3 if release.startswith("emr-7") else 1)
+
+
+@pytest.mark.parametrize("script, needs", [("emr/bootstrap.sh", "--bundle"), ("dataproc/init.sh", "weft-bundle")])
+def test_node_scripts_install_only_the_bundle_and_fail_loudly(script, needs):
+    """Never `pip install weft` (another project's package has that name), no `|| true` hiding a
+    failed step, a smoke test at the end; without a bundle the script stops saying so."""
+    text = (INFRA / script).read_text()
+    assert "pip install" not in text and "|| true" not in text
+    assert "torch.cuda.is_available()" in text and "import jobs.pipeline" in text and "nvidia-smi" in text
+    missing = subprocess.run(["bash", str(INFRA / script)], capture_output=True, text=True)
+    assert missing.returncode == 2 and needs in missing.stderr, missing.stderr
+    assert "/mnt/weft" in text if script.startswith("emr") else "gcsfs" in text  # room on EMR; gs:// on Dataproc
 
 
 def test_emr_rejects_a_bad_date():
@@ -65,11 +121,31 @@ def test_dataproc_dry_run_prints_the_commands_and_a_valid_template():
     template = yaml.safe_load("\n".join(lines[3:]))
     cluster = template["placement"]["managedCluster"]["config"]
     assert cluster["secondaryWorkerConfig"]["accelerators"][0]["acceleratorCount"] == 1
-    assert cluster["softwareConfig"]["properties"]["spark:spark.python.worker.reuse"] == "true"
-    job = template["jobs"][0]["pysparkJob"]
-    assert job["pythonFileUris"] == ["gs://bkt/weft/weft-0.1.0.zip"] and "BUCKET" not in "\n".join(lines[3:])
+    properties = cluster["softwareConfig"]["properties"]
+    assert properties["spark:spark.python.worker.reuse"] == "true"
+    # GPU settings only where GPUs are: no NodeManager GPU plugin and no executor GPUs cluster-wide
+    assert [k for k in properties if "gpu" in f"{k}={properties[k]}".lower()] == ["yarn:yarn.resource-types"]
+    actions = [a["executableFile"] for a in cluster["initializationActions"]]
+    assert actions == ["gs://goog-dataproc-initialization-actions-europe-west4/gpu/install_gpu_driver.sh",
+                       "gs://bkt/weft/init.sh"]  # drivers (and YARN's GPU plugin on GPU nodes) first
+    assert "BUCKET" not in "\n".join(lines[3:]) and "REGION" not in "\n".join(lines[4:])
+    jobs = {job["stepId"]: job for job in template["jobs"]}
+    assert list(jobs) == ["weft-cpu", "weft-gpu", "weft-after"]
+    assert jobs["weft-gpu"]["prerequisiteStepIds"] == ["weft-cpu"] and jobs["weft-after"]["prerequisiteStepIds"] == [
+        "weft-gpu"]
+    for name, job in jobs.items():
+        spark = job["pysparkJob"]
+        assert spark["pythonFileUris"] == ["gs://bkt/weft/weft-0.1.0.zip"]
+        gpus = spark.get("properties", {}).get("spark.executor.resource.gpu.amount")
+        assert (gpus == "1") == (name == "weft-gpu")  # only the CLIP job's executors ask for GPUs
+    stages = [j["pysparkJob"]["args"][j["pysparkJob"]["args"].index("--stages") + 1] for j in jobs.values()]
+    assert ",".join(stages) == "ingest,extract,dedup,images,clip,mmc4,curate,report"
     assert {p["name"] for p in template["parameters"]} == {"MANIFEST", "OUTPUT", "RUN_DATE"}
-    assert [job["args"][i] for i in (0, 2, 6)] == ["--input", "--output", "--date"]  # the parameters' fields
+    for parameter in template["parameters"]:  # each field points at the flag's value
+        for field in parameter["fields"]:
+            step, index = field.split("'")[1], int(field.rsplit("[", 1)[1].rstrip("]"))
+            flag = jobs[step]["pysparkJob"]["args"][index - 1]
+            assert flag == {"MANIFEST": "--input", "OUTPUT": "--output", "RUN_DATE": "--date"}[parameter["name"]]
     missing = subprocess.run(["bash", str(INFRA / "dataproc" / "submit.sh"), "--dry-run"], capture_output=True,
                              text=True)
     assert missing.returncode == 2 and "--bucket is required" in missing.stderr
