@@ -16,14 +16,14 @@ export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
 .PHONY: run test bench bench-venv bench-pipeline scale-input scale bundle bundle-zip java clean
 
-$(VENV)/.base: setup.py
+$(VENV)/.base: setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[nlp]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[nlp]"
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base
-	$(PY) -m pip install --quiet -e ".[dev,clip,nlp]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,clip,nlp]"
 	touch $@
 
 java:

@@ -56,8 +56,8 @@ def build_venv(dist: Path, extras: str) -> Path:
     build = REPO / "build" / "bundle-venv"
     python = build / "bin" / "python"
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(build)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"{REPO}[{extras}]" if extras else str(REPO),
-                    "venv-pack==0.2.0"], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-c", str(REPO / "constraints.txt"),
+                    f"{REPO}[{extras}]" if extras else str(REPO), "venv-pack==0.2.0"], check=True)
     target = dist / f"weft-venv-{version()}.tar.gz"
     subprocess.run([str(build / "bin" / "venv-pack"), "-p", str(build), "-o", str(target), "--force"], check=True)
     return target
