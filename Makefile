@@ -14,7 +14,7 @@ EXTRAS ?= clip,nlp
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: run test bench bench-venv bench-pipeline scale-input scale bundle bundle-zip java clean
+.PHONY: run test compat bench bench-venv bench-pipeline scale-input scale bundle bundle-zip java clean
 
 $(VENV)/.base: setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ test: $(VENV)/.dev java
 
 bench: $(VENV)/.dev java
 	$(PY) bench/ingest.py
+
+# The Sparks clusters ship (EMR 7.x, Dataproc 2.2/2.3: 3.5; emr-spark-8, Dataproc 3.0: 4.0): the Spark
+# job tests and one whole pipeline run in a venv per version (.ci/compat.sh), same pins but pyspark
+COMPAT_SPARK ?= 3.5.4 4.0.2
+compat: java
+	@for v in $(COMPAT_SPARK); do .ci/compat.sh $$v || exit 1; done
 
 # CommonCrawl-sized runs (not in CI): bench/out/scale holds a generated 40,000-page WARC file
 # (>= 1 GB gzipped) and its first half and quarter; `make scale` runs the whole pipeline on each
