@@ -49,8 +49,9 @@ def plan(r: dict) -> dict:
         "LIST/HEAD (manifests, state, stats)": r["storage"]["list_head_per_night"],
     }
     return {"pages": pages, "files": files, "kept_docs": kept_docs, "deduped_docs": deduped_docs,
-            "image_urls": image_urls, "images_ok": images_ok, "texts_embedded": texts_embedded, "pairs": pairs, "hours": hours,
-            "core_hours": core_hours, "gpu_hours": gpu_hours, "cores_one_night": cores_one_night, "gpus_one_night": gpus_one_night,
+            "image_urls": image_urls, "images_ok": images_ok, "texts_embedded": texts_embedded, "pairs": pairs,
+            "hours": hours, "core_hours": core_hours, "gpu_hours": gpu_hours, "cores_one_night": cores_one_night,
+            "gpus_one_night": gpus_one_night,
             "nights": nights, "shuffle": shuffle, "written": written, "requests": requests}
 
 

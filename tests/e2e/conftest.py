@@ -45,5 +45,3 @@ def bundled_run(tmp_path_factory, shared_data):
     with ImageServer() as server:  # no test reaches the internet: images come from the local mirror
         proc = weft("--input", str(WARC_DIR), "--output", str(out), *FAST, *local_images(server), *tiny)
     return out, proc, checkpoint
-
-

@@ -12,14 +12,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import REPO, WARC_DIR
+from tests.e2e import conftest as e2e
+from tests.e2e.conftest import FAST
 
 pytestmark = pytest.mark.e2e
-FAST = ["--set", "spark.ui=false", "--set", "spark.master=local[2]"]
 
 
 def weft(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "jobs.pipeline", *args, *FAST], cwd=REPO, capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+    """The pipeline with the local test settings."""
+    return e2e.weft(*args, *FAST)
 
 
 def manifest(tmp_path, name, files) -> str:
@@ -98,8 +99,8 @@ def test_nights_are_partitions_and_a_rerun_replaces_only_its_night(tmp_path, sha
 
 def test_a_run_killed_at_each_stage_boundary_and_rerun_equals_an_uninterrupted_run(tmp_path, shared_data):
     """One run after another into the same folder, each killed just after a later stage has
-    finished (the first one halfway: as dedup starts), then one allowed to finish: its tables equal a clean run's, whatever the killed
-    runs left behind. The kills land after each kind of write: the night's tables (extract, run
+    finished (the first one halfway: as dedup starts), then one allowed to finish: its tables
+    equal a clean run's, whatever the killed runs left behind. The kills land after each kind of write: the night's tables (extract, run
     with ingest in one job), the cross-night dedup index (dedup), embeddings appended to
     clip_embeddings (mmc4); the stages between write like one of these."""
     from tests.tiny_clip import save_tiny_model
