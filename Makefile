@@ -14,7 +14,7 @@ EXTRAS ?= clip,nlp
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: run test compat bench bench-venv bench-pipeline scale-input scale bundle bundle-zip java clean
+.PHONY: run test compat airflow-test bench bench-venv bench-pipeline scale-input scale bundle bundle-zip java clean
 
 $(VENV)/.base: setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench: $(VENV)/.dev java
 COMPAT_SPARK ?= 3.5.4 4.0.2
 compat: java
 	@for v in $(COMPAT_SPARK); do .ci/compat.sh $$v || exit 1; done
+
+# The nightly Airflow DAG run by Airflow against moto's EMR, in its own venv (.venv-airflow)
+airflow-test:
+	.ci/airflow.sh
 
 # CommonCrawl-sized runs (not in CI): bench/out/scale holds a generated 40,000-page WARC file
 # (>= 1 GB gzipped) and its first half and quarter; `make scale` runs the whole pipeline on each
@@ -77,4 +81,4 @@ bundle-zip: $(VENV)/.base   # only the zip and weft_main.py (seconds; nodes that
 	$(PY) infra/build_bundle.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) out dist build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) .venv-airflow .venv-spark* out dist build *.egg-info .pytest_cache

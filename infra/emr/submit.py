@@ -78,6 +78,22 @@ def request(bucket: str, manifest: str, output: str, run_date: str, release: str
     return cluster
 
 
+def kept_cluster(bucket: str, run_date: str, release: str = "emr-7.8.0", idle_timeout: int = 3600) -> dict:
+    """``request``'s cluster without steps, for a scheduler that adds them and terminates the
+    cluster itself (infra/airflow): kept alive between steps, and ended by EMR after
+    ``idle_timeout`` seconds with nothing to run should the scheduler not."""
+    cluster = request(bucket, "MANIFEST", "OUTPUT", run_date, release)
+    del cluster["Steps"]
+    cluster["Instances"]["KeepJobFlowAliveWhenNoSteps"] = True
+    cluster["AutoTerminationPolicy"] = {"IdleTimeout": idle_timeout}
+    return cluster
+
+
+def night_steps(bucket: str, manifest: str, output: str, run_date: str, release: str = "emr-7.8.0") -> list[dict]:
+    """The steps of ``request``: what a scheduler adds to ``kept_cluster``'s cluster."""
+    return request(bucket, manifest, output, run_date, release)["Steps"]
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bucket", required=True)

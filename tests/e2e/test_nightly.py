@@ -1,7 +1,6 @@
 """Nightly operation: each night is a partition; completed input files are recorded and skipped by
 the next run; a run killed halfway (at each stage boundary), rerun, ends with the same tables as a
 run never interrupted."""
-import hashlib
 import json
 import os
 import signal
@@ -13,7 +12,7 @@ import pytest
 
 from tests.conftest import REPO, WARC_DIR
 from tests.e2e import conftest as e2e
-from tests.e2e.conftest import FAST
+from tests.e2e.conftest import FAST, table_digest
 
 pytestmark = pytest.mark.e2e
 
@@ -27,13 +26,6 @@ def manifest(tmp_path, name, files) -> str:
     path = tmp_path / name
     path.write_text("".join(f"{f}\n" for f in files))
     return str(path)
-
-
-def table_digest(folder) -> list[str]:
-    """Sorted row digests of a Parquet table (file layout may differ; content may not), without
-    the columns that time the work (``seconds``, ``*_seconds``)."""
-    rows = [{k: v for k, v in r.items() if not k.endswith("seconds")} for r in pq.read_table(folder).to_pylist()]
-    return sorted(hashlib.sha256(json.dumps(r, sort_keys=True, default=str).encode()).hexdigest() for r in rows)
 
 
 NIGHTLY = [WARC_DIR / n for n in ("cc_whirlwind_CC-MAIN-2024-22.warc.gz", "dolma_sample-0000.warc.gz",

@@ -151,34 +151,36 @@ def test_dataproc_dry_run_prints_the_commands_and_a_valid_template():
     assert missing.returncode == 2 and "--bucket is required" in missing.stderr
 
 
-class FakePlatform:
+class FakeStore:
     def __init__(self):
         self.files: dict[str, bytes] = {}
 
     def read(self, uri):
-        return self.files[uri]
+        return self.files.get(uri)
 
     def write(self, uri, data):
         self.files[uri] = data
 
-    def submit(self, manifest, output, run_date):
-        return "j-1"
-
-    def finished(self, job):
-        return True
-
 
 def test_airflow_dag_steps_without_airflow():
+    """The DAG module's plain functions (tests/airflow_dag runs the DAG itself under Airflow)."""
     dag = load(INFRA / "airflow" / "weft_nightly.py", "weft_nightly")
     assert dag.dag is None  # Airflow is not installed here; the module still imports
     assert dag.newest_crawl([{"id": "CC-MAIN-2026-47"}, {"id": "CC-MAIN-2026-43"}]) == "CC-MAIN-2026-47"
-    platform = FakePlatform()
+    store = FakeStore()
     listing = gzip.compress(b"crawl-data/a.warc.gz\ncrawl-data/b.warc.gz\ncrawl-data/c.warc.gz\n")
-    assert dag.plan_night(platform, listing, "s3://s/done", "s3://s/night1", limit=2) == 2
-    assert platform.files["s3://s/night1"] == b"crawl-data/a.warc.gz\ncrawl-data/b.warc.gz\n"
-    dag.record_night(platform, "s3://s/done", "s3://s/night1")
-    assert dag.plan_night(platform, listing, "s3://s/done", "s3://s/night2", limit=None) == 1  # only c is new
-    assert platform.files["s3://s/night2"] == b"crawl-data/c.warc.gz\n"
+    assert dag.plan_night(store, listing, "s3://s/done", "s3://s/night1", limit=2) == 2
+    assert store.files["s3://s/night1"] == b"crawl-data/a.warc.gz\ncrawl-data/b.warc.gz\n"
+    dag.record_night(store, "s3://s/done", "s3://s/night1")
+    assert dag.plan_night(store, listing, "s3://s/done", "s3://s/night2", limit=5) == 1  # only c is new
+    assert store.files["s3://s/night2"] == b"crawl-data/c.warc.gz\n"
+    dag.record_night(store, "s3://s/done", "s3://s/night2")
+    assert dag.plan_night(store, listing, "s3://s/done", "s3://s/night3", limit=5) == 0  # nothing new:
+    assert "s3://s/night3" not in store.files  # no (empty) manifest
+    for value in (None, "", "0", "-3", "all", "2.5"):  # the cap is required: never "every file"
+        with pytest.raises(ValueError, match="WEFT_FILES_PER_NIGHT must be set to a positive whole number"):
+            dag.files_per_night(value)
+    assert dag.files_per_night(" 40 ") == 40
     good = {"balanced": True, "stages": {"ingest": {"output_rows": 5, "balanced": True},
                                          "extract": {"output_rows": 3, "balanced": True}}}
     assert dag.problems(good) == [] and dag.problems({**good, "run_date": "2026-11-29"}, "2026-11-29") == []
@@ -187,3 +189,33 @@ def test_airflow_dag_steps_without_airflow():
     bad = {"balanced": False, "stages": {"ingest": {"output_rows": 0, "balanced": False}}}
     assert dag.problems(bad) == ["counts do not reconcile: ingest", "stage ingest wrote no rows",
                                  "stage extract did not run"]
+
+
+def test_airflow_dataproc_template_and_emr_cluster_without_airflow():
+    """The inline workflow template carries each parameter's value where gcloud would put it; the
+    EMR cluster the DAG creates is submit.py's, kept alive and without steps."""
+    dag = load(INFRA / "airflow" / "weft_nightly.py", "weft_nightly")
+    text = (INFRA / "dataproc" / "workflow.yaml").read_text()
+    values = {"MANIFEST": "gs://bkt/m/2026-11-29.paths", "OUTPUT": "gs://bkt/weft", "RUN_DATE": "2026-11-29"}
+    template = dag.workflow_template(text, "bkt", "europe-west4", values, job_s=3600)
+    original = yaml.safe_load(text)
+    assert "parameters" not in template and template["dagTimeout"] == "10800s"  # 3 jobs x 1 hour
+    assert "BUCKET" not in json.dumps(template) and "REGION" not in json.dumps(template)
+    jobs = {job["stepId"]: job["pysparkJob"]["args"] for job in template["jobs"]}
+    for parameter in original["parameters"]:
+        for field in parameter["fields"]:
+            step, index = field.split("'")[1], int(field.rsplit("[", 1)[1].rstrip("]"))
+            assert jobs[step][index] == values[parameter["name"]]
+    assert sum(a == b for j in original["jobs"] for a, b in zip(j["pysparkJob"]["args"], jobs[j["stepId"]])) == \
+        sum(len(j["pysparkJob"]["args"]) for j in original["jobs"]) - 7  # the 7 fields, nothing else
+    assert dag.workflow_template(text, "b", "r", values, job_s=60)["dagTimeout"] == "600s"  # Dataproc's least
+
+    submit = load(INFRA / "emr" / "submit.py", "weft_emr_submit")
+    kept = submit.kept_cluster("bkt", "2026-11-29", "emr-spark-8.0.0")
+    whole = submit.request("bkt", "s3://bkt/m.paths", "s3://bkt/weft", "2026-11-29", "emr-spark-8.0.0")
+    assert kept["Instances"].pop("KeepJobFlowAliveWhenNoSteps") and kept.pop("AutoTerminationPolicy") == {
+        "IdleTimeout": 3600}
+    assert whole.pop("Steps") == submit.night_steps("bkt", "s3://bkt/m.paths", "s3://bkt/weft", "2026-11-29",
+                                                   "emr-spark-8.0.0")
+    whole["Instances"].pop("KeepJobFlowAliveWhenNoSteps")
+    assert kept == whole
