@@ -207,7 +207,7 @@ def table(results: list[dict]) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", action="append", type=Path, help="WARC file (repeatable); default ¼, ½, 1×")
-    parser.add_argument("--stages", default="ingest,extract,dedup,images,clip,mmc4,curate,report")
+    parser.add_argument("--stages", default="ingest,extract,dedup,images,clip,mmc4,curate,export,report")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "scale-runs")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)

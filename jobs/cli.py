@@ -1,8 +1,7 @@
 """The ``weft`` command (a console script of the package):
 
     weft run    <arguments of python -m jobs.pipeline>
-    weft STAGE  <arguments of python -m jobs.STAGE>     (ingest, extract, dedup, ... report)
-    weft export <arguments of python -m jobs.export>
+    weft STAGE  <arguments of python -m jobs.STAGE>     (ingest, extract, dedup, ... export, report)
     weft bundle <arguments of infra/build_bundle.py>    (from a source checkout)
 
 The ``python -m jobs.*`` entry points stay the contract; this only dispatches to them.
@@ -14,19 +13,19 @@ import runpy
 import sys
 from pathlib import Path
 
-from jobs.runtime import STAGES
+from jobs.registry import STAGES
 
-MODULES = {"run": "jobs.pipeline", **{stage: f"jobs.{stage}" for stage in STAGES}, "export": "jobs.export"}
+MODULES = {"run": "jobs.pipeline", **{stage.name: f"jobs.{stage.name}" for stage in STAGES}}
 BUNDLER = Path(__file__).resolve().parents[1] / "infra" / "build_bundle.py"
 
 
 def usage() -> str:
-    stages = ", ".join(STAGES)
+    stages = "".join(f"  {s.name:<8} {s.summary}\n" for s in STAGES)
     return (f"usage: weft COMMAND [ARGS]\n\n"
-            f"  run      the pipeline (python -m jobs.pipeline)\n"
-            f"  STAGE    one stage on a run folder (python -m jobs.STAGE); stages: {stages}\n"
-            f"  export   the export job (python -m jobs.export)\n"
+            f"  run      the stages below, in order (python -m jobs.pipeline)\n"
+            f"{stages}"
             f"  bundle   build the spark-submit bundle (infra/build_bundle.py)\n\n"
+            f"weft STAGE runs one stage on a run folder (python -m jobs.STAGE, the same arguments);\n"
             f"weft COMMAND --help lists a command's arguments.")
 
 

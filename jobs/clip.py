@@ -11,17 +11,18 @@ within ``clip.paragraph_window`` positions of it in its document.
 from __future__ import annotations
 
 import math
-import time
 from functools import partial
 
-from jobs.runtime import RunContext, fail, map_in_arrow, stage_main
-from jobs.stats import rejected_by_reason, write_skipped, write_stats
+from jobs.runtime import RunContext, fail, map_in_arrow
+from jobs.stage import Stage, write_by_kind
 from jobs.tables import read_documents, read_table, write_table
 from schemas.clip import CLIP_EMBEDDINGS, CLIP_ROWS, CLIP_SCORES
-from schemas.docs import ALT_PAIRS
+from schemas.docs import ALT_PAIRS, DOCS
+from schemas.docs_dedup import DOCS_DEDUP
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
-from udfs.clip_batches import STAGE, cache_dir, image_embedding_batches, text_embedding_batches
+from udfs.clip_batches import STAGE as NAME
+from udfs.clip_batches import cache_dir, image_embedding_batches, text_embedding_batches
 from udfs.clip_model import ClipUnavailable, ModelSpec, load
 
 ROWS_PER_TASK = 20_000  # embeddings per Spark task
@@ -37,9 +38,6 @@ def check_weights(ctx: RunContext) -> str | None:
         if ctx.config.clip.required:
             fail(str(exc))
         return f"CLIP weights unavailable (clip.required=false): {exc}"
-
-
-check_ready = check_weights  # what the pipeline checks before Spark starts
 
 
 def scored_pairs(spark, ctx: RunContext):
@@ -100,26 +98,17 @@ def embed(inputs, batches_fn, ctx: RunContext, count: int):
                         CLIP_ROWS.spark(), gpu_profile(ctx.config.clip))
 
 
-def run(spark, ctx: RunContext) -> dict:
+def work(spark, ctx: RunContext) -> dict:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    started = time.perf_counter()
-    skipped = check_weights(ctx)
-    if skipped is not None:
-        return write_skipped(ctx, STAGE, time.perf_counter() - started, skipped)
     pairs = scored_pairs(spark, ctx).persist(StorageLevel.DISK_ONLY)
     images = image_inputs(spark, ctx)
     texts = pairs.select(F.col("text_key").alias("key"), "text").dropDuplicates(["key"])
     n_images, n_texts = images.count(), texts.count()
     rows = (embed(images, image_embedding_batches, ctx, n_images)
-            .unionByName(embed(texts, text_embedding_batches, ctx, n_texts))
-            .persist(StorageLevel.DISK_ONLY))
-    try:
-        write_table(rows.where(F.col("row_kind") == "embedding"), CLIP_EMBEDDINGS, ctx)
-        write_table(rows.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
-    finally:
-        rows.unpersist()
+            .unionByName(embed(texts, text_embedding_batches, ctx, n_texts)))
+    write_by_kind(spark, ctx, NAME, [(rows, {"embedding": CLIP_EMBEDDINGS})])
     embeddings = read_table(spark, CLIP_EMBEDDINGS, ctx)
     image_vectors = embeddings.where("modality = 'image'").select(
         F.col("key").alias("image_sha256"), F.col("embedding").alias("a"), "model")
@@ -131,16 +120,17 @@ def run(spark, ctx: RunContext) -> dict:
     write_table(scores, CLIP_SCORES, ctx)
     pairs.unpersist()
     written = read_table(spark, CLIP_SCORES, ctx)
-    return write_stats(
-        ctx, STAGE, input_rows=n_images + n_texts, output_rows=embeddings.count(),
-        rejected=rejected_by_reason(spark, ctx, STAGE), seconds=time.perf_counter() - started,
+    return dict(
+        input_rows=n_images + n_texts, output_rows=embeddings.count(),
         images_embedded=embeddings.where("modality = 'image'").count(), texts_embedded=n_texts,
         scores=written.count(), scores_by_kind=dict(written.groupBy("text_kind").count().collect()),
         model=ModelSpec.from_settings(ctx.config.clip).label)
 
 
-def main(argv=None) -> None:
-    stage_main(STAGE, run, argv)
+STAGE = Stage(NAME, "CLIP embeddings of every image and text once, and scores of each image against its texts",
+              reads=(IMAGES.name, ALT_PAIRS.name, DOCS_DEDUP.name, DOCS.name),
+              writes=(CLIP_EMBEDDINGS.name, CLIP_SCORES.name, REJECTS.name), work=work, check=check_weights)
+run, main = STAGE.run, STAGE.main
 
 
 if __name__ == "__main__":

@@ -13,26 +13,27 @@ images that did not fetch or fail OBELICS's size rules.
 from __future__ import annotations
 
 import io
-import time
 from functools import partial
 
 import pyarrow as pa
 
 from jobs.clip import text_key
-from jobs.runtime import RunContext, fail, stage_main
-from jobs.stats import rejected_by_reason, write_stats
-from jobs.tables import read_documents, read_table, with_image_rows, write_table, written
+from jobs.runtime import RunContext, fail
+from jobs.stage import Stage, write_by_kind
+from jobs.tables import read_documents, read_table, with_image_rows, written
 from schemas.clip import CLIP_EMBEDDINGS, CLIP_SCORES
 from schemas.curate import OBELICS, OBELICS_ROWS, PAIRS, TAGGED_PAIRS
-from schemas.docs import ALT_PAIRS
+from schemas.docs import ALT_PAIRS, DOCS
+from schemas.docs_dedup import DOCS_DEDUP
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
 from udfs import storage
-from udfs.curate_batches import (STAGE, balance_batches, obelics_batches, signal_batches, tag_batches,
+from udfs.curate_batches import STAGE as NAME
+from udfs.curate_batches import (balance_batches, obelics_batches, signal_batches, tag_batches,
                                   train_batches, vector_batches)
 
 
-def check_ready(ctx: RunContext) -> None:
+def check(ctx: RunContext) -> None:
     """Stop before Spark when what the settings ask for cannot be loaded: spaCy (signals), the
     NSFW head, the MetaCLIP entry list."""
     from udfs.curate_batches import metadata
@@ -210,41 +211,42 @@ def final_documents(spark, ctx: RunContext):
     return with_refs.mapInArrow(partial(obelics_batches, settings=ctx.config), OBELICS_ROWS.spark()), source
 
 
-def run(spark, ctx: RunContext) -> dict:
-    from pyspark import StorageLevel
+def as_rows(pairs):
+    """Curated pairs as output rows: ``pair`` when kept, else a ``reject`` (key: the uid)."""
     from pyspark.sql import functions as F
 
-    started = time.perf_counter()
-    check_ready(ctx)
+    kept = F.col("reason").isNull()
+    return pairs.select("*", F.when(kept, "pair").otherwise("reject").alias("row_kind"),
+                        F.lit(NAME).alias("stage"), F.col("uid").alias("key"),
+                        F.lit(None).cast("string").alias("warc_filename"),
+                        F.lit(None).cast("long").alias("warc_record_offset"))
+
+
+def work(spark, ctx: RunContext) -> dict:
+    from pyspark import StorageLevel
+
     tagged = tagged_pairs(spark, ctx).persist(StorageLevel.DISK_ONLY)
-    pairs, info = curated_pairs(spark, ctx, tagged)
-    pairs = pairs.persist(StorageLevel.DISK_ONLY)
-    docs, source = final_documents(spark, ctx)
-    docs = docs.persist(StorageLevel.DISK_ONLY)
     try:
-        write_table(pairs.where(F.col("reason").isNull()), PAIRS, ctx)
-        write_table(docs.where(F.col("row_kind") == "obelics"), OBELICS, ctx)
-        pair_rejects = pairs.where(F.col("reason").isNotNull()).select(
-            F.lit(STAGE).alias("stage"), "reason", F.col("uid").alias("key"), F.lit(None).cast("string").alias(
-                "warc_filename"), F.lit(None).cast("long").alias("warc_record_offset"), "detail")
-        write_table(pair_rejects.unionByName(docs.where(F.col("row_kind") == "reject").select(*REJECTS.names)),
-                    REJECTS, ctx, partition={"stage": STAGE})
-        n_pairs, n_docs = pairs.count(), docs.count()
+        pairs, info = curated_pairs(spark, ctx, tagged)
+        docs, source = final_documents(spark, ctx)
+        write_by_kind(spark, ctx, NAME, [(as_rows(pairs), {"pair": PAIRS}), (docs, {"obelics": OBELICS})])
+        n_pairs = tagged.count()
     finally:
-        for frame in (pairs, tagged, docs):
-            frame.unpersist()
+        tagged.unpersist()
+    n_docs = read_documents(spark, ctx)[0].count()
     written_pairs = read_table(spark, PAIRS, ctx).count()
     written_docs = read_table(spark, OBELICS, ctx).count()
-    return write_stats(
-        ctx, STAGE, input_rows=n_pairs + n_docs, output_rows=written_pairs + written_docs,
-        rejected=rejected_by_reason(spark, ctx, STAGE), seconds=time.perf_counter() - started,
+    return dict(
+        input_rows=n_pairs + n_docs, output_rows=written_pairs + written_docs,
         pairs_in=n_pairs, pairs=written_pairs, documents_in=n_docs, obelics=written_docs, source=source,
         nsfw=("scored" if ctx.config.curate.nsfw_head else "no head configured: nsfw_score is null"),
         metaclip=("balanced" if ctx.config.curate.metaclip.balance else "tagged only"), **info)
 
 
-def main(argv=None) -> None:
-    stage_main(STAGE, run, argv)
+STAGE = Stage(NAME, "DataComp, CLIP-score, NSFW, cluster and MetaCLIP rules on pairs; documents' images sized",
+              reads=(ALT_PAIRS.name, IMAGES.name, CLIP_SCORES.name, CLIP_EMBEDDINGS.name, DOCS_DEDUP.name, DOCS.name),
+              writes=(PAIRS.name, OBELICS.name, REJECTS.name), work=work, check=check)
+run, main = STAGE.run, STAGE.main
 
 
 if __name__ == "__main__":

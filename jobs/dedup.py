@@ -15,11 +15,10 @@ smallest doc_id, not all pairs.
 """
 from __future__ import annotations
 
-import time
 from functools import partial
 
-from jobs.runtime import RunContext, stage_main
-from jobs.stats import rejected_by_reason, write_stats
+from jobs.runtime import RunContext
+from jobs.stage import Stage, write_by_kind
 from jobs.tables import read_table, write_table
 from schemas.dedup_index import DEDUP_INDEX
 from schemas.dedup_rows import DEDUP_ROWS
@@ -30,7 +29,8 @@ from schemas.rejects import REJECTS
 from schemas.table import spark_schema
 from udfs import storage
 from udfs.dedup_signatures import DOC_COLUMNS, KEYS_SCHEMA, keys_batches, minhash_params
-from udfs.repeated_content import INPUT_COLUMNS, STAGE, cleanup_batches
+from udfs.repeated_content import INPUT_COLUMNS, cleanup_batches
+from udfs.repeated_content import STAGE as NAME
 
 REASONS = {"url": "dup_url", "exact": "dup_exact", "image_set": "dup_image_set", "near": "dup_near"}
 SMALL_COLUMNS = ["doc_id", "indexed", "fetch_time", "norm_url", "content_hash", "image_set_hash"]
@@ -201,11 +201,10 @@ def find_duplicates(spark, keys, index, settings):
     return duplicates, rounds, found
 
 
-def run(spark, ctx: RunContext) -> dict:
+def work(spark, ctx: RunContext) -> dict:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    started = time.perf_counter()
     settings = ctx.config.dedup
     docs = read_table(spark, DOCS, ctx).where("keep")
     drop_images, frequent = frequent_images(docs, settings)
@@ -227,20 +226,14 @@ def run(spark, ctx: RunContext) -> dict:
         drop_paragraphs, repeated = repeated_paragraphs(survivors, settings)
         cleanup_in = (docs.join(survivors.select("doc_id"), "doc_id", "left_semi")
                       .join(drop_paragraphs, "doc_id", "left").select(*DOCS.names, *INPUT_COLUMNS))
-        rows = cleanup_in.mapInArrow(partial(cleanup_batches, settings=ctx.config), DEDUP_ROWS.spark()) \
-            .persist(StorageLevel.DISK_ONLY)
-        try:
-            write_table(rows.where(F.col("row_kind") == "doc"), DOCS_DEDUP, ctx)
-            reason = F.create_map(*[F.lit(x) for kv in REASONS.items() for x in kv])[F.col("kind")]
-            duplicate_rejects = written.join(keys, "doc_id").select(
-                F.lit(STAGE).alias("stage"), reason.alias("reason"), F.col("doc_id").alias("key"), "warc_filename",
-                "warc_record_offset", F.concat(F.lit("duplicate of "), F.col("kept_doc_id"),
-                                               F.when(F.col("against_index"), F.lit(" (earlier run)"))
-                                               .otherwise(F.lit(""))).alias("detail"))
-            cleanup_rejects = rows.where(F.col("row_kind") == "reject").select(*REJECTS.names)
-            write_table(duplicate_rejects.unionByName(cleanup_rejects), REJECTS, ctx, partition={"stage": STAGE})
-        finally:
-            rows.unpersist()
+        rows = cleanup_in.mapInArrow(partial(cleanup_batches, settings=ctx.config), DEDUP_ROWS.spark())
+        reason = F.create_map(*[F.lit(x) for kv in REASONS.items() for x in kv])[F.col("kind")]
+        duplicate_rejects = written.join(keys, "doc_id").select(
+            F.lit(NAME).alias("stage"), reason.alias("reason"), F.col("doc_id").alias("key"), "warc_filename",
+            "warc_record_offset", F.concat(F.lit("duplicate of "), F.col("kept_doc_id"),
+                                           F.when(F.col("against_index"), F.lit(" (earlier run)"))
+                                           .otherwise(F.lit(""))).alias("detail"))
+        write_by_kind(spark, ctx, NAME, [(rows, {"doc": DOCS_DEDUP})], rejects=duplicate_rejects)
         kept = read_table(spark, DOCS_DEDUP, ctx)
         if settings.use_index:
             write_index(spark, ctx, keys, kept, sources)
@@ -249,11 +242,9 @@ def run(spark, ctx: RunContext) -> dict:
         extra.update(index_entries_compared=compared, key_errors=keys.where(F.col("key_error").isNotNull()).count())
     finally:
         keys.unpersist()
-    rejected = rejected_by_reason(spark, ctx, STAGE)
-    return write_stats(ctx, STAGE, input_rows=input_rows, output_rows=extra.pop("output_rows"),
-                       rejected=rejected, seconds=time.perf_counter() - started,
-                       component_rounds=rounds, bands=settings.bands, rows=settings.rows,
-                       near_threshold=settings.near_threshold, run_date=ctx.run_date, **extra)
+    return dict(input_rows=input_rows, output_rows=extra.pop("output_rows"), component_rounds=rounds,
+                bands=settings.bands, rows=settings.rows, near_threshold=settings.near_threshold,
+                run_date=ctx.run_date, **extra)
 
 
 def _extra_stats(duplicates, kept, frequent, repeated) -> dict:
@@ -273,8 +264,10 @@ def _extra_stats(duplicates, kept, frequent, repeated) -> dict:
     }
 
 
-def main(argv=None) -> None:
-    stage_main(STAGE, run, argv)
+STAGE = Stage(NAME, "exact, near-duplicate and repeated-content removal over the kept documents",
+              reads=(DOCS.name, DEDUP_INDEX.name), writes=(DOCS_DEDUP.name, DUPLICATES.name, DEDUP_INDEX.name,
+                                                          REJECTS.name), work=work)
+run, main = STAGE.run, STAGE.main
 
 
 if __name__ == "__main__":

@@ -10,12 +10,16 @@ faces), ``matched_text_index``, ``matched_sim``; ``similarity_matrix``,
 """
 from __future__ import annotations
 
-from jobs.runtime import RunContext, stage_main
+from jobs.runtime import RunContext
+from jobs.stage import Stage
 from jobs.tables import read_documents, read_table, write_table, written
+from schemas.docs import DOCS
+from schemas.docs_dedup import DOCS_DEDUP
 from schemas.mmc4 import MMC4
 from schemas.obelics_export import OBELICS_EXPORT
 from udfs.obelics_format import DOC_COLUMNS, obelics_batches
 
+NAME = "export"
 MMC4_EXPORT = "export_mmc4"
 
 
@@ -31,21 +35,26 @@ def export_mmc4(spark, ctx: RunContext) -> int:
                                                "could_have_url_duplicate")
     night = f"{ctx.path(MMC4_EXPORT)}/run_date={ctx.run_date}"  # one folder per night, like the tables
     docs.write.mode("overwrite").option("ignoreNullFields", "false").json(night)
-    return docs.count()
+    return spark.read.text(night).count()  # lines written
 
 
-def run(spark, ctx: RunContext) -> dict:
+def work(spark, ctx: RunContext) -> dict:
+    """Every export once: the OBELICS one from the documents (one row each), the MMC4 one from
+    ``mmc4`` (one line each); counts read back from what was written."""
     docs, source = read_documents(spark, ctx)
     write_table(docs.select(*DOC_COLUMNS).mapInArrow(obelics_batches, OBELICS_EXPORT.spark()), OBELICS_EXPORT, ctx)
-    n = read_table(spark, OBELICS_EXPORT, ctx).count()
-    stats = {"stage": "export", "input_rows": n, "output_rows": n, "rejected": {}, "seconds": 0.0, "source": source}
+    exports = {OBELICS_EXPORT.name: read_table(spark, OBELICS_EXPORT, ctx).count()}
+    inputs = {source: docs.count()}
     if written(MMC4, ctx):
-        stats["mmc4_documents"] = export_mmc4(spark, ctx)
-    return stats
+        inputs[MMC4.name] = read_table(spark, MMC4, ctx).count()
+        exports[MMC4_EXPORT] = export_mmc4(spark, ctx)
+    return dict(input_rows=sum(inputs.values()), output_rows=sum(exports.values()), rejected={},
+                source=source, inputs=inputs, exports=exports)
 
 
-def main(argv=None) -> None:
-    stage_main("export", run, argv)
+STAGE = Stage(NAME, "the documents in OBELICS's layout and mmc4 as MMC4's JSON lines",
+              reads=(DOCS_DEDUP.name, DOCS.name, MMC4.name), writes=(OBELICS_EXPORT.name, MMC4_EXPORT), work=work)
+run, main = STAGE.run, STAGE.main
 
 
 if __name__ == "__main__":

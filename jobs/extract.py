@@ -10,21 +10,22 @@ rules only tag (``keep``, ``drop_reasons``); thresholds can be changed later wit
 """
 from __future__ import annotations
 
-import time
 from functools import partial
 from pathlib import Path
 
-from jobs.runtime import ARROW_BATCH_BYTES, RunContext, arrow_batch_rows, fail, stage_main
-from jobs.stats import rejected_by_reason, write_stats
+from jobs.runtime import ARROW_BATCH_BYTES, RunContext, arrow_batch_rows, fail
+from jobs.stage import Stage
 from jobs.tables import read_table, side_folder, write_side_tables, write_table
 from schemas.docs import ALT_PAIRS, DOCS
 from schemas.pages import PAGES
-from udfs.documents import PAGE_COLUMNS, POINTER_COLUMNS, STAGE, extract_batches, reread_batches
+from schemas.rejects import REJECTS
+from udfs.documents import PAGE_COLUMNS, POINTER_COLUMNS, extract_batches, reread_batches
+from udfs.documents import STAGE as NAME
 
 POINTER_BATCH_ROWS = 64  # pages without HTML per Arrow batch into Python (small rows, each a whole extraction)
 
 
-def check_settings(ctx: RunContext) -> None:
+def check(ctx: RunContext) -> None:
     """Fail before Spark work when an optional model is configured but unusable."""
     settings = ctx.config.extract
     if settings.kenlm_model:
@@ -38,12 +39,10 @@ def check_settings(ctx: RunContext) -> None:
             fail(f"extract.{name}: no such file {path}")
 
 
-def run(spark, ctx: RunContext) -> dict:
+def work(spark, ctx: RunContext) -> dict:
     from pyspark.sql import functions as F
 
-    check_settings(ctx)
-    started = time.perf_counter()
-    side_dir = side_folder(ctx, STAGE)
+    side_dir = side_folder(ctx, NAME)
     pages = read_table(spark, PAGES, ctx)
     with_html = pages.where(F.col("html").isNotNull())
     pointers = pages.where(F.col("html").isNull()).select(*POINTER_COLUMNS)
@@ -60,33 +59,30 @@ def run(spark, ctx: RunContext) -> dict:
     rows = max(1, ARROW_BATCH_BYTES // ctx.config.ingest.max_html_bytes) if stored else POINTER_BATCH_ROWS
     with arrow_batch_rows(spark, rows):
         write_table(docs, DOCS, ctx)
-    write_side_tables(spark, ctx, side_dir, {"alt_pair": ALT_PAIRS}, reject_stages=(STAGE,))
-    return stats(spark, ctx, pages.count(), time.perf_counter() - started)
+    write_side_tables(spark, ctx, side_dir, {"alt_pair": ALT_PAIRS}, reject_stages=(NAME,))
+    return counts(spark, ctx, pages.count())
 
 
-def stats(spark, ctx: RunContext, input_rows: int, seconds: float, **extra) -> dict:
+def counts(spark, ctx: RunContext, input_rows: int) -> dict:
     from pyspark.sql import functions as F
 
     docs = read_table(spark, DOCS, ctx)
     drop_reasons = dict(docs.select(F.explode("drop_reasons").alias("r")).groupBy("r").count().collect())
     node_drops = dict(docs.select(F.explode("node_drops")).groupBy("key").agg(F.sum("value")).collect())
-    return write_stats(
-        ctx, STAGE,
+    return dict(
         input_rows=input_rows,
         output_rows=docs.count(),
-        rejected=rejected_by_reason(spark, ctx, STAGE),
-        seconds=seconds,
         mode=ctx.config.extract.mode,
         kept_docs=docs.where("keep").count(),
         alt_pairs=read_table(spark, ALT_PAIRS, ctx).count(),
         drop_reasons=dict(sorted(drop_reasons.items(), key=lambda kv: -kv[1])),
         node_drops=dict(sorted(((k, int(v)) for k, v in node_drops.items()), key=lambda kv: -kv[1])),
-        **extra,
     )
 
 
-def main(argv=None) -> None:
-    stage_main(STAGE, run, argv)
+STAGE = Stage(NAME, "pages to interleaved documents (tagged with every document signal) and alt-text pairs",
+              reads=(PAGES.name,), writes=(DOCS.name, ALT_PAIRS.name, REJECTS.name), work=work, check=check)
+run, main = STAGE.run, STAGE.main
 
 
 if __name__ == "__main__":

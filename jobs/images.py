@@ -11,18 +11,19 @@ rejects with the status as reason.
 from __future__ import annotations
 
 import math
-import time
 from functools import partial
 
-from jobs.runtime import RunContext, arrow_batch_rows, stage_main
-from jobs.stats import rejected_by_reason, write_stats
-from jobs.tables import read_documents, read_table, write_table
+from jobs.runtime import RunContext
+from jobs.stage import Stage, write_by_kind
+from jobs.tables import read_documents, read_table
 from schemas.archived_images import ARCHIVED_IMAGES
-from schemas.docs import ALT_PAIRS
+from schemas.docs import ALT_PAIRS, DOCS
+from schemas.docs_dedup import DOCS_DEDUP
 from schemas.image_rows import IMAGE_ROWS
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
-from udfs.image_batches import STAGE, images_batches
+from udfs.image_batches import STAGE as NAME
+from udfs.image_batches import images_batches
 
 ARROW_BATCH_ROWS = 8  # URLs per Arrow batch into Python (the task streams them to its thread pool); a row
                      # may carry an archived copy of up to ingest.max_image_bytes (Spark 3.5 counts rows only)
@@ -103,11 +104,10 @@ def with_archived(spark, ctx: RunContext, urls):
     return found.unionByName(rest).join(payloads, "archive_at", "left").select("image_url", *columns)
 
 
-def run(spark, ctx: RunContext) -> dict:
+def work(spark, ctx: RunContext) -> dict:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    started = time.perf_counter()
     settings = ctx.config.images
     urls, source = distinct_urls(spark, ctx)
     urls = with_archived(spark, ctx, urls).persist(StorageLevel.DISK_ONLY)
@@ -115,21 +115,16 @@ def run(spark, ctx: RunContext) -> dict:
         n_urls = urls.count()
         tasks = max(1, math.ceil(n_urls / settings.urls_per_task))
         rows = (urls.repartition(tasks, F.xxhash64("image_url"))
-                .mapInArrow(partial(images_batches, settings=ctx.config), IMAGE_ROWS.spark())
-                .persist(StorageLevel.DISK_ONLY))
-        with arrow_batch_rows(spark, ARROW_BATCH_ROWS):
-            write_table(rows.where(F.col("row_kind") == "image"), IMAGES, ctx)
-            write_table(rows.where(F.col("row_kind") == "reject"), REJECTS, ctx, partition={"stage": STAGE})
-        rows.unpersist()
+                .mapInArrow(partial(images_batches, settings=ctx.config), IMAGE_ROWS.spark()))
+        write_by_kind(spark, ctx, NAME, [(rows, {"image": IMAGES})], batch_rows=ARROW_BATCH_ROWS)
     finally:
         urls.unpersist()
     images = read_table(spark, IMAGES, ctx)
     by_status = dict(images.groupBy("status").count().collect())
     ok = images.where("status = 'ok'")
     sources = dict(sorted(ok.groupBy("source").count().collect()))  # origin is the same column, kept for readers
-    return write_stats(
-        ctx, STAGE, input_rows=n_urls, output_rows=by_status.get("ok", 0),
-        rejected=rejected_by_reason(spark, ctx, STAGE), seconds=time.perf_counter() - started,
+    return dict(
+        input_rows=n_urls, output_rows=by_status.get("ok", 0),
         source=source, tasks=tasks, images_rows=sum(by_status.values()),
         status=dict(sorted(by_status.items(), key=lambda kv: -kv[1])),
         obelics_ok=ok.where("obelics_ok").count(), datacomp_ok=ok.where("datacomp_ok").count(),
@@ -138,8 +133,10 @@ def run(spark, ctx: RunContext) -> dict:
     )
 
 
-def main(argv=None) -> None:
-    stage_main(STAGE, run, argv)
+STAGE = Stage(NAME, "every image URL of the documents and alt-text pairs, from the archive or the web, decoded",
+              reads=(DOCS_DEDUP.name, DOCS.name, ALT_PAIRS.name, ARCHIVED_IMAGES.name),
+              writes=(IMAGES.name, REJECTS.name), work=work)
+run, main = STAGE.run, STAGE.main
 
 
 if __name__ == "__main__":

@@ -9,38 +9,37 @@ When the run also extracts, ``jobs.ingest_extract`` does both in one pass instea
 """
 from __future__ import annotations
 
-import time
 from functools import partial
 
-from jobs.runtime import RunContext, stage_main
-from jobs.stats import rejected_by_reason, write_stats
+from jobs.runtime import RunContext
+from jobs.stage import Stage
 from jobs.tables import files_frame, read_table, side_folder, write_side_tables, write_table
 from schemas.archived_images import ARCHIVED_IMAGES
 from schemas.pages import PAGES
 from schemas.rejects import REJECTS
 from schemas.warc_files import WARC_FILES
-from udfs.page_records import STAGE, ingest_batches
+from udfs.page_records import STAGE as NAME
+from udfs.page_records import ingest_batches
 
 SIDE_TABLES = {"archived_image": ARCHIVED_IMAGES, "file": WARC_FILES}
 
 
-def run(spark, ctx: RunContext) -> dict:
-    started = time.perf_counter()
-    side_dir = side_folder(ctx, STAGE)
+def work(spark, ctx: RunContext) -> dict:
+    side_dir = side_folder(ctx, NAME)
     pages = files_frame(spark, ctx).mapInArrow(partial(ingest_batches, settings=ctx.config, side_dir=side_dir),
                                                PAGES.spark())
     write_table(pages, PAGES, ctx)
-    write_side_tables(spark, ctx, side_dir, SIDE_TABLES, reject_stages=(STAGE,))
-    return stats(spark, ctx, time.perf_counter() - started)
+    write_side_tables(spark, ctx, side_dir, SIDE_TABLES, reject_stages=(NAME,))
+    return counts(spark, ctx)
 
 
-def stats(spark, ctx: RunContext, seconds: float, **extra) -> dict:
+def counts(spark, ctx: RunContext) -> dict:
     """Per-file accounting from the written tables: records read = pages + archived images + rejects."""
     from pyspark.sql import functions as F
 
     pages = dict(read_table(spark, PAGES, ctx).groupBy("warc_filename").count().collect())
     images = dict(read_table(spark, ARCHIVED_IMAGES, ctx).groupBy("warc_filename").count().collect())
-    rejects = dict(read_table(spark, REJECTS, ctx).where(F.col("stage") == STAGE)
+    rejects = dict(read_table(spark, REJECTS, ctx).where(F.col("stage") == NAME)
                    .groupBy("warc_filename").count().collect())
     files, readers = {}, {}
     for row in read_table(spark, WARC_FILES, ctx).orderBy("warc_filename").collect():
@@ -50,25 +49,22 @@ def stats(spark, ctx: RunContext, seconds: float, **extra) -> dict:
                        "reader": row["reader"], "crawl": row["crawl"]}
         readers[row["reader"]] = readers.get(row["reader"], 0) + 1
     unbalanced = [n for n, f in files.items() if f["records_read"] != f["pages"] + f["archived_images"] + f["rejected"]]
-    return write_stats(
-        ctx, STAGE,
+    return dict(
         input_rows=sum(f["records_read"] for f in files.values()),
         output_rows=sum(pages.values()) + sum(images.values()),
         pages=sum(pages.values()),
         archived_images=sum(images.values()),
-        rejected=rejected_by_reason(spark, ctx, STAGE),
-        seconds=seconds,
         input_files=len(ctx.files),
         readers=readers,
         missing_files=sorted(set(ctx.files) - set(files)),
         unbalanced_files=unbalanced,
         files=files,
-        **extra,
     )
 
 
-def main(argv=None) -> None:
-    stage_main(STAGE, run, argv)
+STAGE = Stage(NAME, "WARC files to pages, archived images and per-file accounting",
+              reads=(), writes=(PAGES.name, ARCHIVED_IMAGES.name, REJECTS.name, WARC_FILES.name), work=work)
+run, main = STAGE.run, STAGE.main
 
 
 if __name__ == "__main__":

@@ -9,26 +9,29 @@ images x sentences similarity matrix, MMC4's threshold and linear assignment, th
 """
 from __future__ import annotations
 
-import time
 from functools import partial
 
 from jobs.clip import check_weights, embed, image_inputs, text_key
-from jobs.runtime import RunContext, arrow_batch_rows, fail, stage_main
-from jobs.stats import rejected_by_reason, write_skipped, write_stats
+from jobs.runtime import RunContext, fail
+from jobs.stage import Stage, write_by_kind
 from jobs.tables import read_documents, read_table, with_image_rows, write_table
 from schemas.clip import CLIP_EMBEDDINGS
+from schemas.docs import DOCS
+from schemas.docs_dedup import DOCS_DEDUP
 from schemas.duplicates import DUPLICATES
+from schemas.images import IMAGES
 from schemas.mmc4 import MMC4, MMC4_PREPARED, MMC4_ROWS
 from schemas.rejects import REJECTS
 from udfs.clip_batches import image_embedding_batches, text_embedding_batches
 from udfs.clip_model import ModelSpec
-from udfs.mmc4_batches import STAGE, prepare_batches, retrofit_batches
+from udfs.mmc4_batches import STAGE as NAME
+from udfs.mmc4_batches import prepare_batches, retrofit_batches
 from udfs.spacy_pipelines import SpacyUnavailable, pipeline
 
 RETROFIT_BATCH_ROWS = 128  # documents per Arrow batch, each with its sentence and image embeddings
 
 
-def check_ready(ctx: RunContext) -> str | None:
+def check(ctx: RunContext) -> str | None:
     """None when the CLIP weights and the sentence splitter load; else why CLIP is unavailable
     (the stage is skipped). Stops the run when CLIP is required or spaCy is missing."""
     skipped = check_weights(ctx)
@@ -93,14 +96,10 @@ def vectors(embeddings, items, index: str, name: str):
             .agg(F.collect_list(F.struct(index, "embedding")).alias(name)))
 
 
-def run(spark, ctx: RunContext) -> dict:
+def work(spark, ctx: RunContext) -> dict:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    started = time.perf_counter()
-    skipped = check_ready(ctx)
-    if skipped is not None:
-        return write_skipped(ctx, STAGE, time.perf_counter() - started, skipped)
     model = ModelSpec.from_settings(ctx.config.clip).label
     docs, source = documents_with_images(spark, ctx)
     prepared = (docs.mapInArrow(partial(prepare_batches, settings=ctx.config), MMC4_PREPARED.spark())
@@ -120,32 +119,28 @@ def run(spark, ctx: RunContext) -> dict:
     complete = (documents.join(url_duplicates(spark, ctx, documents), "doc_id", "left")
                 .join(vectors(texts, sentences.select("doc_id", "i", "key"), "i", "sentence_vectors"), "doc_id", "left")
                 .join(vectors(pictures, images, "position", "image_vectors"), "doc_id", "left"))
-    rows = (complete.mapInArrow(partial(retrofit_batches, settings=ctx.config, model=model), MMC4_ROWS.spark())
-            .persist(StorageLevel.DISK_ONLY))
+    rows = complete.mapInArrow(partial(retrofit_batches, settings=ctx.config, model=model), MMC4_ROWS.spark())
     try:
-        with arrow_batch_rows(spark, RETROFIT_BATCH_ROWS):
-            write_table(rows.where(F.col("row_kind") == "mmc4"), MMC4, ctx)
-            write_table(rows.where(F.col("row_kind") == "reject").unionByName(
-                prepared.where(F.col("row_kind") == "reject").select(*REJECTS.names), allowMissingColumns=True),
-                REJECTS, ctx, partition={"stage": STAGE})
+        write_by_kind(spark, ctx, NAME, [(rows, {"mmc4": MMC4})],
+                      rejects=prepared.where(F.col("row_kind") == "reject"), batch_rows=RETROFIT_BATCH_ROWS)
     finally:
-        rows.unpersist()
         prepared.unpersist()
     written = read_table(spark, MMC4, ctx)
     totals = written.agg(F.count(F.lit(1)).alias("docs"), F.sum(F.col("core").cast("int")).alias("core"),
                          F.sum("n_images").alias("images"), F.sum("n_sentences").alias("sentences")).first()
     dropped = dict(written.select(F.explode("dropped_images.reason").alias("reason")).groupBy("reason").count()
                    .collect())
-    return write_stats(
-        ctx, STAGE, input_rows=n_docs, output_rows=totals["docs"], rejected=rejected_by_reason(spark, ctx, STAGE),
-        seconds=time.perf_counter() - started, source=source, model=model, sentence_splitter=ctx.config.mmc4.sentences,
+    return dict(
+        input_rows=n_docs, output_rows=totals["docs"], source=source, model=model, sentence_splitter=ctx.config.mmc4.sentences,
         core=int(totals["core"] or 0), images_placed=int(totals["images"] or 0),
         sentences=int(totals["sentences"] or 0), images_dropped=dict(sorted(dropped.items(), key=lambda kv: -kv[1])),
         **embedded)
 
 
-def main(argv=None) -> None:
-    stage_main(STAGE, run, argv)
+STAGE = Stage(NAME, "MMC4's retrofitting: sentences x images similarity, threshold, linear assignment",
+              reads=(DOCS_DEDUP.name, DOCS.name, IMAGES.name, CLIP_EMBEDDINGS.name, DUPLICATES.name),
+              writes=(MMC4.name, CLIP_EMBEDDINGS.name, REJECTS.name), work=work, check=check)
+run, main = STAGE.run, STAGE.main
 
 
 if __name__ == "__main__":

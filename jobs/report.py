@@ -7,10 +7,9 @@ written are reported as absent, plots without data say so.
 from __future__ import annotations
 
 import json
-import time
 
-from jobs.runtime import RunContext, STAGES, stage_main
-from jobs.stats import write_stats
+from jobs.runtime import RunContext
+from jobs.stage import Stage
 from jobs.tables import read_table, written
 from schemas.archived_images import ARCHIVED_IMAGES
 from schemas.clip import CLIP_SCORES
@@ -24,17 +23,19 @@ from schemas.pages import PAGES
 from udfs import storage
 from udfs.report_html import Bars, Histogram, page
 
-STAGE = "report"
+NAME = "report"
 REPORTED_TABLES = (PAGES, ARCHIVED_IMAGES, DOCS, ALT_PAIRS, DOCS_DEDUP, DUPLICATES, IMAGES, CLIP_SCORES, MMC4, PAIRS,
                    OBELICS)
 
 
 def stage_stats(ctx: RunContext) -> dict[str, dict]:
     """The stats each stage wrote, in pipeline order."""
+    from jobs.registry import NAMES  # the registry lists this module's stage too
+
     found = {}
-    for stage in STAGES:
+    for stage in NAMES:
         path = ctx.path(f"_stats/{stage}.json")
-        if stage != STAGE and storage.exists(path, ctx.config.storage):
+        if stage != NAME and storage.exists(path, ctx.config.storage):
             found[stage] = json.loads(storage.read_bytes(path, ctx.config.storage))
     return found
 
@@ -81,8 +82,7 @@ def charts(spark, ctx: RunContext, present: set[str]) -> list:
     return out
 
 
-def run(spark, ctx: RunContext) -> dict:
-    started = time.perf_counter()
+def work(spark, ctx: RunContext) -> dict:
     stats = stage_stats(ctx)
     present = {t.name for t in REPORTED_TABLES if written(t, ctx)}
     tables = {t.name: read_table(spark, t, ctx).count() for t in REPORTED_TABLES if t.name in present}
@@ -93,13 +93,13 @@ def run(spark, ctx: RunContext) -> dict:
                "balanced": all(v.get("balanced", True) for v in stats.values()),
                "images_by_source": stats.get("images", {}).get("image_sources", {})}
     ctx.write_text("_stats/summary.json", json.dumps(summary, indent=2, default=str))
-    return write_stats(ctx, STAGE, input_rows=len(stats), output_rows=len(stats), rejected={},
-                       seconds=time.perf_counter() - started, report=ctx.path("report.html"),
-                       stages_reported=list(stats))
+    return dict(input_rows=len(stats), output_rows=len(stats), rejected={}, report=ctx.path("report.html"),
+                stages_reported=list(stats))
 
 
-def main(argv=None) -> None:
-    stage_main(STAGE, run, argv)
+STAGE = Stage(NAME, "report.html and _stats/summary.json from every stage's stats and tables",
+              reads=tuple(t.name for t in REPORTED_TABLES), writes=(), work=work)
+run, main = STAGE.run, STAGE.main
 
 
 if __name__ == "__main__":

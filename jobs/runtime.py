@@ -16,7 +16,6 @@ from udfs import storage
 from udfs.inputs import InputError, resolve_input
 
 ARROW_BATCH_BYTES = 64 << 20
-STAGES = ("ingest", "extract", "dedup", "images", "clip", "mmc4", "curate", "report")
 
 
 @dataclass
@@ -56,7 +55,8 @@ def default_run_dir() -> str:
     return os.path.join("out", f"run-{dt.date.today().isoformat()}")
 
 
-def arg_parser(prog: str, description: str, *, stages: bool) -> argparse.ArgumentParser:
+def arg_parser(prog: str, description: str, stages: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The command line of the entry points; ``--stages`` when ``stages`` (the registry's names) are given."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--input", help="WARC file, glob, directory, or manifest of WARC paths "
                         "(local, s3://, or CommonCrawl crawl-data/... lines)")
@@ -70,19 +70,9 @@ def arg_parser(prog: str, description: str, *, stages: bool) -> argparse.Argumen
                         "night's partitions; overwrite processes every file again; append adds new files' rows")
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="run.date: the night (run_date partition) to write")
     if stages:
-        parser.add_argument("--stages", default=",".join(STAGES),
-                            help=f"comma list of stages to run, in order (default: all of {', '.join(STAGES)})")
+        parser.add_argument("--stages", default=",".join(stages),
+                            help=f"comma list of stages to run, in order (default: all of {', '.join(stages)})")
     return parser
-
-
-def parse_stages(text: str) -> list[str]:
-    chosen = [s.strip() for s in text.split(",") if s.strip()]
-    unknown = [s for s in chosen if s not in STAGES]
-    if unknown:
-        raise ConfigError(f"unknown stage {unknown[0]!r}; stages are {', '.join(STAGES)}")
-    if not chosen:
-        raise ConfigError("--stages names no stage")
-    return [s for s in STAGES if s in chosen]
 
 
 def prepare(args: argparse.Namespace, needs_input: bool) -> RunContext:
@@ -194,18 +184,3 @@ def arrow_batch_rows(spark, rows: int):
     finally:
         for key, value in previous.items():
             spark.conf.set(key, value)
-
-
-def stage_main(stage: str, run, argv: Sequence[str] | None = None) -> None:
-    """``python -m jobs.<stage>``: one stage on a run folder."""
-    from jobs.progress import run_logged
-    from jobs.summary import print_summary
-
-    args = arg_parser(f"jobs.{stage}", f"weft {stage} stage", stages=False).parse_args(argv)
-    ctx = prepare(args, needs_input=stage == "ingest")
-    spark = build_session(ctx.config, f"weft-{stage}")
-    try:
-        stats = run_logged(spark, stage, run, ctx)
-    finally:
-        spark.stop()
-    print_summary(ctx, {stage: stats})

@@ -3,12 +3,7 @@ from __future__ import annotations
 
 from jobs.runtime import RunContext
 
-NOT_IMPLEMENTED = "not implemented yet: skipped"
-
-
-def stage_line(stage: str, stats: dict | str) -> str:
-    if isinstance(stats, str):
-        return f"  {stage:<8} {stats}"
+def stage_line(stage: str, stats: dict) -> str:
     if stats.get("skipped"):
         return f"  {stage:<8} skipped: {stats['skipped']}"
     rejected = stats["rejected"]
@@ -27,7 +22,7 @@ def stage_line(stage: str, stats: dict | str) -> str:
             f"{sum(rejected.values()):,} rejected{reasons} in {stats['seconds']:.1f} s{mode}{check}")
 
 
-def print_summary(ctx: RunContext, results: dict[str, dict | str], tables: tuple[str, ...] = ()) -> None:
+def print_summary(ctx: RunContext, results: dict[str, dict], tables: tuple[str, ...] = ()) -> None:
     print(f"\nweft run folder: {ctx.run_dir}")
     for name in tables:
         print(f"  table {name:<12} {ctx.path(name)}")

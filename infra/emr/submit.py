@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 RELEASES = {"emr-7.8.0": "3.5", "emr-spark-8.0.0": "4.0"}  # release label -> the Spark it ships
-CPU_BEFORE, GPU_STAGES, CPU_AFTER = "ingest,extract,dedup,images", "clip,mmc4", "curate,report"
+CPU_BEFORE, GPU_STAGES, CPU_AFTER = "ingest,extract,dedup,images", "clip,mmc4", "curate,export,report"
 GPU_EXECUTORS = [  # spark-submit settings of the Spark 3.5 GPU step: one GPU per executor, four tasks on it
     "--conf", "spark.executor.resource.gpu.amount=1",
     "--conf", "spark.task.resource.gpu.amount=0.25",

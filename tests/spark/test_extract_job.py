@@ -63,14 +63,15 @@ def test_obelics_export_round_trips_the_kept_documents(run):
     from jobs import export
 
     ctx, stats, spark = run
-    export.run(spark, ctx)
+    exported_stats = export.run(spark, ctx)
     import pyarrow.parquet as pq
 
     exported = spark.read.parquet(ctx.path("export_obelics"))
     part = next(Path(ctx.path("export_obelics")).rglob("*.parquet"))  # what HF datasets reads: OBELICS's columns
     assert pq.read_schema(part).names == ["texts", "images", "metadata", "general_metadata"]
     assert set(exported.columns) == {"texts", "images", "metadata", "general_metadata", "run_date", "crawl"}
-    assert exported.count() == stats["kept_docs"]
+    assert exported.count() == stats["kept_docs"] == exported_stats["exports"]["export_obelics"]
+    assert exported_stats["inputs"] == {"docs": stats["kept_docs"]} and exported_stats["balanced"]
     row = exported.first()
     metadata = json.loads(row["metadata"])
     assert len(metadata) == len(row["images"])

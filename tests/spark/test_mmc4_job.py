@@ -163,7 +163,9 @@ def test_export_writes_mmc4s_json_lines(spark, done):
     published = json.loads((SHARED / "interleaved" / "mmc4_core_ff_shard151" /
                             "docs_no_face_shard_151_v3.first107.jsonl").read_text().splitlines()[0])
     docs = [json.loads(line) for line in lines]
-    assert len(docs) == stats["mmc4_documents"] == 3
+    assert len(docs) == stats["exports"]["export_mmc4"] == stats["inputs"]["mmc4"] == 3
+    assert stats["balanced"] and stats["seconds"] > 0 and stats["output_rows"] == sum(stats["exports"].values())
+    assert json.loads((Path(ctx.run_dir) / "_stats" / "export.json").read_text())["exports"] == stats["exports"]
     for exported in docs:
         assert set(exported) == set(published) | {"could_have_url_duplicate"}
         assert set(exported["image_info"][0]) == set(published["image_info"][0])
