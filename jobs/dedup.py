@@ -1,5 +1,9 @@
 """Dedup: kept ``docs`` → ``docs_dedup``, ``duplicates``, ``dedup_index``, ``rejects`` (stage=dedup).
 
+Which documents are kept is decided again here from their stored signals under this run's
+settings (``jobs.tables.decided_documents``): a run of ``--stages dedup,...`` with other document
+thresholds, languages or image counts gives what a whole new run would, without extracting again.
+
 In order, as OBELICS: image URLs in more than ``dedup.max_image_url_docs`` documents are marked
 for removal (logos); documents are grouped by normalised URL, then by exact content, then by
 identical image sets, then by near-duplicate components (MinHash LSH, verified Jaccard,
@@ -19,7 +23,7 @@ from functools import partial
 
 from jobs.runtime import RunContext
 from jobs.stage import Stage, write_by_kind
-from jobs.tables import read_table, write_table
+from jobs.tables import decided_documents, read_table, write_table
 from schemas.dedup_index import DEDUP_INDEX
 from schemas.dedup_rows import DEDUP_ROWS
 from schemas.docs import DOCS
@@ -28,7 +32,7 @@ from schemas.duplicates import DUPLICATES
 from schemas.rejects import REJECTS
 from schemas.table import spark_schema
 from udfs import storage
-from udfs.dedup_signatures import DOC_COLUMNS, KEYS_SCHEMA, keys_batches, minhash_params
+from udfs.dedup_signatures import DOC_COLUMNS, KEYS_SCHEMA, keys_batches, minhash_params, source_file
 from udfs.repeated_content import INPUT_COLUMNS, cleanup_batches
 from udfs.repeated_content import STAGE as NAME
 
@@ -206,14 +210,18 @@ def work(spark, ctx: RunContext) -> dict:
     from pyspark.sql import functions as F
 
     settings = ctx.config.dedup
-    docs = read_table(spark, DOCS, ctx).where("keep")
+    decided = decided_documents(spark, ctx)
+    decisions = document_decisions(decided)
+    docs = decided.where("keep")
     drop_images, frequent = frequent_images(docs, settings)
     docs = docs.join(drop_images, "doc_id", "left")
     keys = (docs.select(*DOC_COLUMNS).mapInArrow(partial(keys_batches, settings=ctx.config), spark_schema(KEYS_SCHEMA))
             .withColumn("indexed", F.lit(False))
             .persist(StorageLevel.DISK_ONLY))  # on disk: executors keep their memory for the joins
     try:
-        sources = sorted(r["source_file"] for r in keys.select("source_file").distinct().collect())  # input files
+        # the input files of every document, kept or not: their index entries are replaced
+        sources = sorted({source_file(r[0]) for r in decided.select("general_metadata.warc_filename").distinct()
+                          .collect()})
         index = earlier_runs(spark, ctx, keys, sources)
         compared = index.count() if index is not None else 0
         duplicates, rounds, cached = find_duplicates(spark, keys, index, settings)
@@ -242,9 +250,21 @@ def work(spark, ctx: RunContext) -> dict:
         extra.update(index_entries_compared=compared, key_errors=keys.where(F.col("key_error").isNotNull()).count())
     finally:
         keys.unpersist()
-    return dict(input_rows=input_rows, output_rows=extra.pop("output_rows"), component_rounds=rounds,
+    return dict(input_rows=input_rows, output_rows=extra.pop("output_rows"), documents=decisions,
+                component_rounds=rounds,
                 bands=settings.bands, rows=settings.rows, near_threshold=settings.near_threshold,
                 run_date=ctx.run_date, **extra)
+
+
+def document_decisions(decided) -> dict:
+    """What the document rules decided under this run's settings: documents extracted, kept,
+    and dropped per rule (a document can fail several)."""
+    from pyspark.sql import functions as F
+
+    totals = decided.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("keep").cast("int")).alias("kept")).first()
+    dropped = dict(decided.select(F.explode("drop_reasons").alias("r")).groupBy("r").count().collect())
+    return {"extracted": totals["n"], "kept": int(totals["kept"] or 0),
+            "dropped_by_rule": dict(sorted(dropped.items(), key=lambda kv: (-kv[1], kv[0])))}
 
 
 def _extra_stats(duplicates, kept, frequent, repeated) -> dict:

@@ -96,15 +96,28 @@ def write_side_tables(spark, ctx: RunContext, side_dir: str, tables: dict[str, T
     storage.delete_tree(side_dir, ctx.config.storage)
 
 
+def decided_documents(spark, ctx: RunContext):
+    """``docs`` with ``keep`` and ``drop_reasons`` decided again from the stored signals under
+    this run's extract settings (``udfs.document_rules``: tag, then mix)."""
+    from pyspark.sql import functions as F
+
+    from schemas.docs import DOCS
+    from udfs.document_rules import SIGNALS, decider
+
+    reasons = F.pandas_udf(decider(ctx.config.extract), "array<string>")(F.struct(*SIGNALS))
+    return (read_table(spark, DOCS, ctx).withColumn("drop_reasons", reasons)
+            .withColumn("keep", F.size("drop_reasons") == 0).select(*DOCS.names))
+
+
 def read_documents(spark, ctx: RunContext):
     """The documents later stages work on, and the table they come from: ``docs_dedup`` once
-    the dedup stage has written it, else the kept rows of ``docs``."""
+    the dedup stage has written it, else the rows of ``docs`` kept under this run's settings."""
     from schemas.docs import DOCS
     from schemas.docs_dedup import DOCS_DEDUP
 
     if written(DOCS_DEDUP, ctx):
         return read_table(spark, DOCS_DEDUP, ctx), DOCS_DEDUP.name
-    return read_table(spark, DOCS, ctx).where("keep"), DOCS.name
+    return decided_documents(spark, ctx).where("keep"), DOCS.name
 
 
 def with_image_rows(spark, ctx: RunContext, docs, columns: tuple[str, ...]):

@@ -1,6 +1,7 @@
 """Pages to interleaved documents: node filters remove paragraphs and images (counted per
-reason), document signals become columns and ``keep``/``drop_reasons`` (tag, then mix); pages
-that cannot be extracted become rejects. Plus the Arrow adapter that runs it in a Spark task."""
+reason), document signals become columns and ``keep``/``drop_reasons`` (tag, then mix:
+``udfs.document_rules``); pages that cannot be extracted become rejects. Plus the Arrow adapter
+that runs it in a Spark task."""
 from __future__ import annotations
 
 import itertools
@@ -22,6 +23,7 @@ from udfs.arrow_rows import reject_row, to_batch
 from udfs.image_refs import document_base, image_reason, image_source, rendered_size
 from udfs.interleave import ImageNode, clean_text, interleave, parse
 from udfs.side_output import SideWriter
+from udfs.document_rules import decide, stored
 from udfs.text_filters import text_reasons, text_signals
 
 STAGE = "extract"
@@ -80,26 +82,13 @@ def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list
     texts = ["\n\n".join(pieces) if pieces is not None else None for pieces in texts]
     doc_text = "\n\n".join(t for t in texts if t is not None)
     signals = text_signals(doc_text, lang)
-    reasons = text_reasons(signals, settings.document)
     n_images = sum(1 for i in images if i is not None)
-    if not doc_text:
-        reasons.insert(0, "no_text")
-    if settings.languages and (lang not in settings.languages or lang_score < settings.min_lang_score):
-        reasons.append("language")
-    if settings.require_images and n_images < max(settings.min_images, 1):
-        reasons.append("no_images")
-    if n_images > settings.max_images:
-        reasons.append("too_many_images")
-    perplexity = None
-    if settings.kenlm_model and doc_text:
-        perplexity = kenlm_perplexity(doc_text, settings.kenlm_model)
-        if perplexity > settings.max_perplexity:
-            reasons.append("perplexity")
+    perplexity = kenlm_perplexity(doc_text, settings.kenlm_model) if settings.kenlm_model and doc_text else None
     doc = {
         "row_kind": "doc", "doc_id": page["page_id"], "url": page["url"], "texts": texts, "images": images,
         "image_meta": metas,
         "general_metadata": {k: page[k] for k in ("url", "warc_filename", "warc_record_offset", "warc_record_length")},
-        "lang": lang, "lang_score": lang_score, "keep": not reasons, "drop_reasons": reasons,
+        "lang": lang, "lang_score": lang_score,
         "crawl": page["crawl"], "fetch_time": page["fetch_time"], "extract_mode": settings.mode,
         "n_words": signals.n_words, "n_paragraphs": sum(t.count("\n\n") + 1 for t in texts if t is not None),
         "n_images": n_images, "char_repetition": signals.char_repetition,
@@ -108,6 +97,8 @@ def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list
         "flagged_word_ratio": signals.flagged_word_ratio, "common_word_ratio": signals.common_word_ratio,
         "perplexity": perplexity, "node_drops": dict(drops),
     }
+    doc["drop_reasons"] = decide(stored(doc), settings)  # tag, then mix: the rule reads what docs stores
+    doc["keep"] = not doc["drop_reasons"]
     pairs = [{"row_kind": "alt_pair", "doc_id": page["page_id"], "image_url": m["src"], "alt_text": m["alt_text"],
               "page_url": page["url"], "position": i}
              for i, m in enumerate(metas) if m is not None and m["alt_text"]]

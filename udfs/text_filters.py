@@ -42,16 +42,24 @@ def text_signals(text: str, lang: str) -> TextSignals:
 
 
 def text_reasons(s: TextSignals, t) -> list[str]:
-    """Reasons ``s`` fails thresholds ``t`` (a TextThresholds), in a fixed order; [] keeps it."""
+    """Reasons ``s`` fails thresholds ``t`` (a TextThresholds), in a fixed order; [] keeps it.
+    A None signal (no word list for the language, or not stored) fails nothing."""
+    def over(value, limit) -> bool:
+        return value is not None and value > limit
+
+    def under(value, limit) -> bool:
+        return value is not None and value < limit
+
     checks = [
-        ("too_few_words", s.n_words < t.min_words),
-        ("too_many_words", s.n_words > t.max_words),
-        ("char_repetition", s.char_repetition > t.max_char_repetition),
-        ("word_repetition", s.word_repetition > t.max_word_repetition),
-        ("special_characters", s.special_char_ratio > t.max_special_chars),
-        ("few_stop_words", s.stop_word_ratio is not None and s.stop_word_ratio < t.min_stop_words),
-        ("flagged_words", s.flagged_word_ratio is not None and s.flagged_word_ratio > t.max_flagged_words),
-        ("little_punctuation", s.n_words >= t.punctuation_min_words and s.punctuation_ratio < t.min_punctuation),
-        ("uncommon_words", s.common_word_ratio is not None and s.common_word_ratio < t.min_common_words),
+        ("too_few_words", under(s.n_words, t.min_words)),
+        ("too_many_words", over(s.n_words, t.max_words)),
+        ("char_repetition", over(s.char_repetition, t.max_char_repetition)),
+        ("word_repetition", over(s.word_repetition, t.max_word_repetition)),
+        ("special_characters", over(s.special_char_ratio, t.max_special_chars)),
+        ("few_stop_words", under(s.stop_word_ratio, t.min_stop_words)),
+        ("flagged_words", over(s.flagged_word_ratio, t.max_flagged_words)),
+        ("little_punctuation", s.n_words is not None and s.n_words >= t.punctuation_min_words
+         and under(s.punctuation_ratio, t.min_punctuation)),
+        ("uncommon_words", under(s.common_word_ratio, t.min_common_words)),
     ]
     return [reason for reason, failed in checks if failed]

@@ -68,6 +68,23 @@ def test_pipeline_on_the_bundled_warcs(bundled_run):
     assert saved["spark"]["master"] == "local[2]" and saved["extract"]["languages"] == ["en"]
 
 
+def test_every_stage_wrote_what_the_registry_declares(bundled_run):
+    """The registry's reads and writes against the folders a run of every stage left."""
+    from jobs.registry import STAGES
+
+    out, proc, _ = bundled_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    folders = {p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    declared = [t for s in STAGES for t in s.writes]
+    assert folders == set(declared), "every table folder is some stage's, and every stage's table was written"
+    for stage in STAGES:
+        for table in stage.writes:
+            assert any((out / table).rglob("*.parquet")) or any((out / table).rglob("*.json")), (stage.name, table)
+        earlier = {t for s in STAGES[:STAGES.index(stage) + 1] for t in s.writes}
+        assert set(stage.reads) <= earlier, (stage.name, set(stage.reads) - earlier)  # nothing read comes later
+    for name in (s.name for s in STAGES):
+        assert (out / "_stats" / f"{name}.json").is_file(), name
+
 def test_quirky_inputs_finish_with_every_record_accounted(tmp_path, shared_data):
     out = tmp_path / "quirky"
     proc = weft("--input", str(QUIRKY_DIR), "--output", str(out), "--stages", "ingest", *FAST)
