@@ -21,9 +21,11 @@ from schemas.images import IMAGES
 from schemas.mmc4 import MMC4
 from schemas.pages import PAGES
 from udfs import storage
-from udfs.report_html import Bars, Histogram, page
+from schemas.rejects import REJECTS
+from udfs.report_html import Bars, Histogram, page, samples_section
 
 NAME = "report"
+SAMPLE_DOCS, SAMPLE_PAIRS, SAMPLE_IMAGES = 3, 6, 8  # documents and pairs shown; images per document
 REPORTED_TABLES = (PAGES, ARCHIVED_IMAGES, DOCS, ALT_PAIRS, DOCS_DEDUP, DUPLICATES, IMAGES, CLIP_SCORES, MMC4, PAIRS,
                    OBELICS)
 
@@ -82,11 +84,40 @@ def charts(spark, ctx: RunContext, present: set[str]) -> list:
     return out
 
 
+def samples(spark, ctx: RunContext, present: set[str]) -> str:
+    """A few kept documents (the most curated table there is) with their stored images, kept pairs
+    and rejected ones: the same ones on every run of the same tables (by hash, not at random)."""
+    from pyspark.sql import functions as F
+
+    source = next((t for t in (OBELICS, DOCS_DEDUP) if t.name in present), None)
+    docs = (read_table(spark, source, ctx) if source else read_table(spark, DOCS, ctx).where("keep")) \
+        if source or DOCS.name in present else None
+    chosen = [] if docs is None else [r.asDict() for r in docs.select("doc_id", "url", "texts", "images")
+                                      .orderBy(F.xxhash64("doc_id")).limit(SAMPLE_DOCS).collect()]
+    wanted = {u for d in chosen for u in [u for u in d["images"] if u][:SAMPLE_IMAGES]}
+    stored = {}
+    if IMAGES.name in present and wanted:
+        stored = dict(read_table(spark, IMAGES, ctx).where(F.col("image_url").isin(sorted(wanted)))
+                      .where("status = 'ok'").select("image_url", "image_bytes").collect())
+    for doc in chosen:
+        doc["thumbnails"] = stored
+    kept = []
+    if PAIRS.name in present:
+        pairs = read_table(spark, PAIRS, ctx).orderBy(F.xxhash64("uid")).limit(SAMPLE_PAIRS)
+        images = read_table(spark, IMAGES, ctx).select(F.col("sha256"), F.col("image_bytes").alias("image"))
+        kept = [r.asDict() for r in pairs.join(images.dropDuplicates(["sha256"]), "sha256", "left")
+                .select("url", "text", "clip_score", "image").orderBy("url").collect()]
+    rejected = [r.asDict() for r in read_table(spark, REJECTS, ctx).where("stage = 'curate'")
+                .orderBy(F.xxhash64("key")).limit(SAMPLE_PAIRS).select("reason", "detail").collect()]
+    return samples_section(chosen, kept, rejected)
+
+
 def work(spark, ctx: RunContext) -> dict:
     stats = stage_stats(ctx)
     present = {t.name for t in REPORTED_TABLES if written(t, ctx)}
     tables = {t.name: read_table(spark, t, ctx).count() for t in REPORTED_TABLES if t.name in present}
-    ctx.write_text("report.html", page(ctx.run_dir, stats, tables, charts(spark, ctx, present)))
+    ctx.write_text("report.html", page(ctx.run_dir, stats, tables, charts(spark, ctx, present),
+                                       samples(spark, ctx, present)))
     summary = {"run_dir": ctx.run_dir, "run_date": ctx.run_date, "tables": tables,
                "stages": {s: {k: v.get(k) for k in ("input_rows", "output_rows", "seconds", "balanced", "skipped")}
                           | {"rejected": sum((v.get("rejected") or {}).values())} for s, v in stats.items()},

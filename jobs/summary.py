@@ -22,12 +22,25 @@ def stage_line(stage: str, stats: dict) -> str:
             f"{sum(rejected.values()):,} rejected{reasons} in {stats['seconds']:.1f} s{mode}{check}")
 
 
+def rules_line(results: dict[str, dict]) -> str | None:
+    """The document rules between extract and dedup: documents extracted, kept, dropped per rule."""
+    decided = (results.get("dedup") or {}).get("documents")
+    if decided is None:
+        return None
+    dropped = list(decided["dropped_by_rule"].items())
+    top = ", ".join(f"{rule} {n:,}" for rule, n in dropped[:4]) + (f", +{len(dropped) - 4} more" if len(dropped) > 4 else "")
+    return (f"  {'rules':<8} {decided['extracted']:,} documents → {decided['kept']:,} kept"
+            + (f" (dropped: {top})" if dropped else ""))
+
+
 def print_summary(ctx: RunContext, results: dict[str, dict], tables: tuple[str, ...] = ()) -> None:
     print(f"\nweft run folder: {ctx.run_dir}")
     for name in tables:
         print(f"  table {name:<12} {ctx.path(name)}")
     print(f"  stats               {ctx.path('_stats')}/<stage>.json")
     for stage, stats in results.items():
+        if stage == "dedup" and rules_line(results):
+            print(rules_line(results))
         print(stage_line(stage, stats))
     report = results.get("report")
     if isinstance(report, dict) and report.get("report"):

@@ -16,7 +16,12 @@ th,td{padding:.35rem .6rem;border-bottom:1px solid #e6e8ef;text-align:right;vert
 th:first-child,td:first-child,.reasons{text-align:left} th{background:#f4f5f9}
 .bad{color:#a33} .skip{color:#886} .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(480px,1fr));gap:1rem}
 figure{margin:0} figcaption{font-size:.85rem;color:#556}
+.doc{border:1px solid #dde;border-radius:6px;padding:.6rem 1rem;margin:1rem 0} .doc p{white-space:pre-wrap;margin:.4rem 0}
+.doc img,.pair img{max-width:256px;max-height:256px;display:block;margin:.4rem 0} .missing{color:#889;font-size:.85rem}
+.pairs{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:1rem} .pair{font-size:.9rem}
+tr.rules td{background:#fafbfd;font-style:italic}
 """
+TEXT_CHARS = 600  # of each text block shown in a sample document
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,29 @@ def plot(chart: Histogram | Bars) -> str:
     return f'<figure><img alt="{title}" src="data:image/png;base64,{data}"><figcaption>{title}</figcaption></figure>'
 
 
+def decision_row(stats: dict[str, dict[str, Any]]) -> str:
+    """The document rules between extract and dedup: documents extracted, kept, dropped per rule
+    (as dedup applied them; as extract tagged them when dedup has not run)."""
+    decided = (stats.get("dedup") or {}).get("documents")
+    if decided is None and "drop_reasons" in (stats.get("extract") or {}):
+        extract = stats["extract"]
+        decided = {"extracted": extract["output_rows"], "kept": extract["kept_docs"],
+                   "dropped_by_rule": extract["drop_reasons"]}
+    if not decided:
+        return ""
+    reasons = ", ".join(f"{html.escape(k)} {v:,}" for k, v in list(decided["dropped_by_rule"].items())[:6])
+    return (f'<tr class="rules"><td>document rules</td><td>{decided["extracted"]:,}</td><td>{decided["kept"]:,}</td>'
+            f'<td>{decided["extracted"] - decided["kept"]:,}</td><td class="reasons">{reasons}</td><td></td></tr>')
+
+
 def funnel_rows(stats: dict[str, dict[str, Any]]) -> str:
-    """One table row per stage: rows in, out, rejected (top reasons), seconds."""
+    """One table row per stage: rows in, out, rejected (top reasons), seconds; and the document
+    rules' row after extract."""
     rows = []
+    decision = decision_row(stats)
     for stage, s in stats.items():
+        if stage == "dedup" and "extract" not in stats:
+            rows.append(decision)
         if s.get("skipped"):
             rows.append(f'<tr><td>{html.escape(stage)}</td><td colspan="5" class="skip">skipped: '
                         f'{html.escape(str(s["skipped"])[:300])}</td></tr>')
@@ -85,10 +109,57 @@ def funnel_rows(stats: dict[str, dict[str, Any]]) -> str:
         rows.append(f'<tr><td>{html.escape(stage)}{balanced}</td><td>{s.get("input_rows", 0):,}</td>'
                     f'<td>{s.get("output_rows", 0):,}</td><td>{sum(rejected.values()):,}</td>'
                     f'<td class="reasons">{reasons}</td><td>{s.get("seconds", 0):,.1f}</td></tr>')
-    return "\n".join(rows)
+        if stage == "extract":
+            rows.append(decision)
+    return "\n".join(r for r in rows if r)
 
 
-def page(run_dir: str, stats: dict[str, dict[str, Any]], tables: dict[str, int], charts: list) -> str:
+def data_uri(image: bytes) -> str:
+    """A stored image (JPEG or WebP, ``images.image_bytes``) as a data: URI."""
+    kind = "webp" if image[:4] == b"RIFF" and image[8:12] == b"WEBP" else "jpeg"
+    return f"data:image/{kind};base64,{base64.b64encode(image).decode()}"
+
+
+def _thumbnail(image: bytes | None, alt: str) -> str:
+    if not image:
+        return f'<div class="missing">[image not stored: {html.escape(alt[:120])}]</div>'
+    return f'<img alt="{html.escape(alt[:200])}" src="{data_uri(image)}">'
+
+
+def document_sample(doc: dict[str, Any]) -> str:
+    """A document as a reader sees it: its text blocks and stored images, in page order."""
+    blocks = []
+    for text, url in zip(doc["texts"], doc["images"]):
+        if text is not None:
+            more = "…" if len(text) > TEXT_CHARS else ""
+            blocks.append(f"<p>{html.escape(text[:TEXT_CHARS])}{more}</p>")
+        elif url is not None:
+            blocks.append(_thumbnail(doc["thumbnails"].get(url), url))
+    return f'<div class="doc"><div class="meta">{html.escape(doc["url"] or "")}</div>{"".join(blocks)}</div>'
+
+
+def pair_sample(pair: dict[str, Any]) -> str:
+    """A kept pair (image, caption, CLIP score) or a rejected one (reason, detail)."""
+    if pair.get("reason"):
+        return (f'<div class="pair"><b class="bad">{html.escape(pair["reason"])}</b> '
+                f'{html.escape((pair.get("detail") or "")[:300])}</div>')
+    score = "" if pair.get("clip_score") is None else f' <span class="meta">CLIP {pair["clip_score"]:.3f}</span>'
+    return (f'<div class="pair">{_thumbnail(pair.get("image"), pair["url"])}'
+            f'{html.escape(pair["text"][:300])}{score}</div>')
+
+
+def samples_section(docs: list[dict[str, Any]], kept: list[dict[str, Any]], rejected: list[dict[str, Any]]) -> str:
+    """Sample documents and pairs, so a reader can judge the data by looking at it."""
+    if not (docs or kept or rejected):
+        return ""
+    documents = "\n".join(document_sample(d) for d in docs) or '<p class="missing">no documents kept</p>'
+    return (f"<h2>Sample documents</h2>\n{documents}\n<h2>Sample pairs</h2><h3>kept</h3>"
+            f'<div class="pairs">{"".join(pair_sample(p) for p in kept)}</div><h3>rejected</h3>'
+            f'<div class="pairs">{"".join(pair_sample(p) for p in rejected)}</div>')
+
+
+def page(run_dir: str, stats: dict[str, dict[str, Any]], tables: dict[str, int], charts: list,
+         samples: str = "") -> str:
     """The whole report page."""
     funnel = funnel_rows(stats)
     table_rows = "\n".join(f"<tr><td>{html.escape(n)}</td><td>{c:,}</td></tr>" for n, c in tables.items())
@@ -108,5 +179,7 @@ def page(run_dir: str, stats: dict[str, dict[str, Any]], tables: dict[str, int],
 </tbody></table>
 <h2>Distributions</h2><div class="plots">
 {figures}
-</div></body></html>
+</div>
+{samples}
+</body></html>
 """

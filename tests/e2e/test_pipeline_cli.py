@@ -56,6 +56,10 @@ def test_pipeline_on_the_bundled_warcs(bundled_run):
     extract = json.loads((out / "_stats" / "extract.json").read_text())
     assert extract["input_rows"] == 344 == extract["output_rows"] + sum(extract["rejected"].values())
     assert extract["kept_docs"] > 0 and extract["alt_pairs"] > 0
+    decided = dedup["documents"]  # dedup decides again, under the same settings here: the same documents
+    assert (decided["extracted"], decided["kept"]) == (extract["output_rows"], extract["kept_docs"])
+    assert decided["dropped_by_rule"] == extract["drop_reasons"]
+    assert f"rules    {decided['extracted']:,} documents → {decided['kept']:,} kept (dropped: " in proc.stdout
     curate = json.loads((out / "_stats" / "curate.json").read_text())
     assert curate["balanced"] and curate["documents_in"] == dedup["output_rows"]
     assert curate["pairs_in"] == extract["alt_pairs"] and curate["pairs"] == len(pq.read_table(out / "pairs"))

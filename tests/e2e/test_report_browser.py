@@ -52,7 +52,9 @@ def test_report_opens_in_chromium_with_the_funnel_and_plots(tmp_path, bundled_ru
     elements.feed(dom.stdout)
     assert ("table", {"id": "funnel"}) in elements.found
     images = [a for t, a in elements.found if t == "img"]
-    assert len(images) >= 4 and all(a["src"].startswith("data:image/png;base64,") for a in images)
+    plots = [a for a in images if a["src"].startswith("data:image/png;base64,")]
+    assert len(plots) >= 4 and all(a["src"].startswith("data:image/") for a in images)  # plots and samples, inline
+    assert 'class="doc"' in dom.stdout and "Sample pairs" in dom.stdout
     screenshot = tmp_path / "report.png"
     shot = subprocess.run([browser, *flags, f"--screenshot={screenshot}", "--window-size=1280,2400", page],
                           capture_output=True, text=True, timeout=120)

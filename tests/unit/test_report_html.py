@@ -3,7 +3,11 @@ import base64
 import re
 from html.parser import HTMLParser
 
-from udfs.report_html import Bars, Histogram, page
+import io
+
+from PIL import Image
+
+from udfs.report_html import Bars, Histogram, page, samples_section
 
 STATS = {
     "ingest": {"input_rows": 1200, "output_rows": 344, "rejected": {"not_response": 654, "not_html": 202},
@@ -53,3 +57,29 @@ def test_page_has_the_funnel_and_inline_plots():
 def test_an_unbalanced_stage_is_flagged():
     html = page("/r", {"dedup": {**STATS["extract"], "balanced": False}}, {}, [])
     assert "(unbalanced)" in html
+
+
+def test_the_document_rules_sit_between_extract_and_dedup():
+    dedup = {"input_rows": 23, "output_rows": 20, "rejected": {"dup_url": 3}, "seconds": 3.0, "balanced": True,
+             "documents": {"extracted": 284, "kept": 23, "dropped_by_rule": {"language": 200, "no_images": 150}}}
+    parsed = Parsed()
+    parsed.feed(page("/r", {**STATS, "dedup": dedup}, {}, []))
+    at = parsed.cells.index("document rules")
+    assert parsed.cells[at:at + 5] == ["document rules", "284", "23", "261", "language 200, no_images 150"]
+    assert parsed.cells.index("extract") < at < parsed.cells.index("dedup")
+
+
+def test_samples_show_documents_in_page_order_with_their_images_and_pairs_with_reasons():
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), "red").save(buffer, "JPEG")
+    doc = {"url": "http://a.example/", "texts": ["First <b>", None, "x" * 2000, None],
+           "images": [None, "http://a.example/1.jpg", None, "http://a.example/gone.jpg"],
+           "thumbnails": {"http://a.example/1.jpg": buffer.getvalue()}}
+    html = samples_section([doc], [{"url": "http://a.example/1.jpg", "text": "a red square", "clip_score": 0.31,
+                                    "image": buffer.getvalue()}],
+                           [{"reason": "clip_score_below_threshold", "detail": "http://b.example/2.jpg 0.1000"}])
+    first, image, long_text, missing = (html.index(x) for x in ("First &lt;b&gt;", "data:image/jpeg;base64,",
+                                                                  "xxxx", "image not stored"))
+    assert first < image < long_text < missing  # page order
+    assert "x" * 601 not in html and "CLIP 0.310" in html and "clip_score_below_threshold" in html
+    assert samples_section([], [], []) == ""
