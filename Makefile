@@ -14,7 +14,7 @@ EXTRAS ?= clip,nlp
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
 
-.PHONY: run test compat airflow-test bench bench-venv bench-pipeline scale-input scale bundle bundle-zip java clean
+.PHONY: run lint test compat airflow-test bench bench-venv bench-pipeline scale-input scale bundle bundle-zip java clean
 
 $(VENV)/.base: setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ run: $(VENV)/.base java
 
 test: $(VENV)/.dev java
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff (pinned in constraints.txt) with the rule set of pyproject.toml
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
 
 bench: $(VENV)/.dev java
 	$(PY) bench/ingest.py

@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from jobs.config import load_config  # noqa: E402
-from tests.html_fuzz import accounted, extremes, http_charsets, pages, run_pages  # noqa: E402
+from jobs.config import load_config
+from tests.html_fuzz import accounted, extremes, http_charsets, pages, run_pages
 
 
 def peak_rss_mb() -> float:

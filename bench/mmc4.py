@@ -110,7 +110,7 @@ def main() -> None:
     split_seconds, splits = {}, {}
     for mode in ("parser", "senter", "sentencizer"):
         pipeline(mode, model)  # load outside the timing
-        split_seconds[mode] = timed(lambda: splits.setdefault(mode, split_documents(texts, mode, model)))
+        split_seconds[mode] = timed(lambda mode=mode: splits.setdefault(mode, split_documents(texts, mode, model)))
         print(f"  split {mode:12s} {split_seconds[mode]:7.2f} s  {args.docs / split_seconds[mode]:8.0f} docs/s  "
               f"{words / split_seconds[mode]:9.0f} words/s  {sum(len(s) for s, _ in splits[mode]):7d} sentences  "
               f"{agreement(splits[mode], splits['parser']):.1%} also the parser's, "

@@ -6,17 +6,18 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 
 if __package__ in (None, ""):  # spark-submit jobs/pipeline.py: make the package importable
     sys.path.insert(0, __import__("os").path.dirname(__import__("os").path.dirname(__file__)))
 
-from jobs.config import ConfigError  # noqa: E402
-from jobs.progress import finished, log, progress, run_logged  # noqa: E402
-from jobs.registry import NAMES, parse_stages  # noqa: E402
-from jobs.runtime import arg_parser, build_session, fail, prepare  # noqa: E402
-from jobs.staging import open_staging, publish  # noqa: E402
-from jobs.state import location, plan, record  # noqa: E402
-from jobs.summary import print_summary  # noqa: E402
+from jobs.config import ConfigError
+from jobs.progress import finished, log, progress, run_logged
+from jobs.registry import NAMES, parse_stages
+from jobs.runtime import arg_parser, build_session, fail, prepare
+from jobs.staging import open_staging, publish
+from jobs.state import location, plan, record
+from jobs.summary import print_summary
 
 
 def run_fused(spark, ctx) -> dict[str, dict]:
@@ -60,8 +61,7 @@ def main(argv=None) -> None:
             if fused and stage.name == "ingest":
                 results.update(run_fused(spark, work))
             elif not (fused and stage.name == "extract"):
-                results[stage.name] = run_logged(spark, stage.name, lambda s, c: stage.run(s, c, skips[stage.name]),
-                                                 work)
+                results[stage.name] = run_logged(spark, stage.name, partial(stage.run, skip=skips[stage.name]), work)
         if appending:
             print(f"weft: appended to the night {ctx.run_date}: {', '.join(publish(spark, work, ctx))}",
                   file=sys.stderr)

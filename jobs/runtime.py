@@ -93,11 +93,11 @@ def prepare(args: argparse.Namespace, needs_input: bool) -> RunContext:
             ctx.files = resolve_input(args.input, config.storage, config.input.cc_prefix)
     except (ConfigError, InputError) as exc:
         fail(str(exc))
-    except Exception as exc:  # e.g. S3 unreachable while listing the input
+    except Exception as exc:  # noqa: BLE001 -- e.g. S3 unreachable while listing the input: one line, exit 2
         fail(f"cannot resolve input {args.input}: {type(exc).__name__}: {exc}")
     try:
         ctx.write_text("config.yaml", config.to_yaml())
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- whatever the storage says, one line and exit 2
         fail(f"cannot write to output {ctx.run_dir}: {type(exc).__name__}: {exc}")
     return ctx
 

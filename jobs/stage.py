@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from contextlib import nullcontext
+from functools import partial
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -98,7 +99,7 @@ def stage_main(stage: Stage, argv: Sequence[str] | None = None) -> None:
     skip = stage.preflight(ctx)
     spark = build_session(ctx.config, f"weft-{stage.name}")
     try:
-        stats = run_logged(spark, stage.name, lambda s, c: stage.run(s, c, skip), ctx)
+        stats = run_logged(spark, stage.name, partial(stage.run, skip=skip), ctx)
     finally:
         spark.stop()
     print_summary(ctx, {stage.name: stats}, stage.writes)

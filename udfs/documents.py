@@ -206,7 +206,7 @@ def extract_page(page: dict[str, Any], settings) -> list[dict[str, Any]]:
         return reject("extract_timeout", str(exc))
     except RecursionError as exc:
         return reject("parse_error", f"RecursionError: {exc}")
-    except Exception as exc:  # never kill the task for one page
+    except Exception as exc:  # noqa: BLE001 -- never kill the task for one page
         return reject("parse_error", f"{type(exc).__name__}: {exc}")
     doc["extract_seconds"] = time.perf_counter() - started
     return [doc, *pairs]

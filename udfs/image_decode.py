@@ -113,7 +113,7 @@ def decode(body: bytes, content_type: str | None, settings) -> dict[str, Any]:
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 rgb = _to_rgb(upright)
-    except (UnidentifiedImageError,) as exc:
+    except UnidentifiedImageError as exc:
         typed = (content_type or "").split(";")[0].strip().lower()
         reason = "not_an_image" if not typed.startswith("image/") else "decode_error"
         stack.close()

@@ -85,7 +85,7 @@ def archived_image(rec: RawRecord, url: str, warc_filename: str, status: int | N
     }
 
 
-def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[str, Any]:
+def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[str, Any]:  # noqa: C901 -- per record kind
     """One record to a page row, an archived image row or a reject row (plain dicts of their
     tables' columns, with ``row_kind``)."""
     headers = rec.headers
@@ -197,7 +197,7 @@ def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
                 crawl = warcinfo_crawl(item.block) or crawl
             try:
                 row = classify(item, uri, crawl, settings.ingest)
-            except Exception as exc:  # a bug or an input we did not foresee: never kill the task
+            except Exception as exc:  # noqa: BLE001 -- a bug or an input we did not foresee: never kill the task
                 row = _reject("internal_error", f"{type(exc).__name__}: {exc}", uri, item.offset,
                               item.headers.get("WARC-Target-URI"))
         counts[row["row_kind"]] += 1

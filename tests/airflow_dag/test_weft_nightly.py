@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("airflow", reason="Airflow runs in .venv-airflow (.ci/airflow.sh)")
 
-from tests.airflow_dag.nightly_world import GOOD_SUMMARY, LISTED, EmrRunner  # noqa: E402
-from tests.conftest import REPO  # noqa: E402
+from tests.airflow_dag.nightly_world import GOOD_SUMMARY, LISTED, EmrRunner
+from tests.conftest import REPO
 
 DAG_FILE = REPO / "infra" / "airflow" / "weft_nightly.py"
 BUCKET = "weft-nightly-test"

@@ -24,7 +24,10 @@ def corpus() -> list[dict]:
     near = texts["t2"].split()
     near[10:14] = ["edited", "words", "here", "now"]  # ~97% shingle overlap with t2
     far = texts["t3"].split()[:150] + texts["t4"].split()[:150]  # ~50% with t3
-    day = lambda d: dt.datetime(2024, 5, d, tzinfo=dt.timezone.utc)
+
+    def day(d):
+        return dt.datetime(2024, 5, d, tzinfo=dt.timezone.utc)
+
     rows = [
         ("a1", "https://example.com/a?utm_source=x", texts["t0"], day(1)),
         ("a2", "http://EXAMPLE.com/a", texts["t5"], day(2)),              # same URL, newer: kept

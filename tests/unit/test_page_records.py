@@ -151,7 +151,10 @@ def test_quirky_files_end_with_their_reasons(name, reader, reasons):
 def test_arc_pages_match_their_warc_conversion():
     arc, _ = rows_of(QUIRKY_DIR / "copycat_commoncrawl-2008-09_small-sample-1213893279526_0.arc.gz")
     warc, _ = rows_of(WARC_DIR / "commoncrawl-2008_small-sample-1213893279526_0.CONVERTED.warc.gz")
-    pages = lambda rows: [(r["url"], r["http_status"], r["html"][:200]) for r in rows if r["row_kind"] == "page"]
+
+    def pages(rows):
+        return [(r["url"], r["http_status"], r["html"][:200]) for r in rows if r["row_kind"] == "page"]
+
     assert pages(arc) == pages(warc)
 
 
