@@ -10,34 +10,18 @@ within ``clip.paragraph_window`` positions of it in its document.
 """
 from __future__ import annotations
 
-import math
-from functools import partial
-
-from jobs.runtime import RunContext, fail, map_in_arrow
+from jobs.embedding import check_weights, embed, image_inputs, text_key
+from jobs.runtime import RunContext
 from jobs.stage import Stage, write_by_kind
 from jobs.tables import read_documents, read_table, write_table
-from schemas.clip import CLIP_EMBEDDINGS, CLIP_ROWS, CLIP_SCORES
+from schemas.clip import CLIP_EMBEDDINGS, CLIP_SCORES
 from schemas.docs import ALT_PAIRS, DOCS
 from schemas.docs_dedup import DOCS_DEDUP
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
 from udfs.clip_batches import STAGE as NAME
-from udfs.clip_batches import cache_dir, image_embedding_batches, text_embedding_batches
-from udfs.clip_model import ClipUnavailable, ModelSpec, load
-
-ROWS_PER_TASK = 20_000  # embeddings per Spark task
-
-
-def check_weights(ctx: RunContext) -> str | None:
-    """None when the weights load (on the driver's CPU), else why the CLIP stages are skipped;
-    stops the run when CLIP is required."""
-    try:
-        load(ModelSpec.from_settings(ctx.config.clip), "cpu", cache_dir(ctx.config.clip), ctx.config.storage)
-        return None
-    except ClipUnavailable as exc:
-        if ctx.config.clip.required:
-            fail(str(exc))
-        return f"CLIP weights unavailable (clip.required=false): {exc}"
+from udfs.clip_batches import image_embedding_batches, text_embedding_batches
+from udfs.clip_model import ModelSpec
 
 
 def scored_pairs(spark, ctx: RunContext):
@@ -59,43 +43,6 @@ def scored_pairs(spark, ctx: RunContext):
     ok = read_table(spark, IMAGES, ctx).where("status = 'ok'").select("image_url", F.col("sha256").alias("image_sha256"))
     return alt.unionByName(paragraphs).where(F.length("text") > 0).join(ok, "image_url") \
         .withColumn("text_key", text_key("text"))
-
-
-def gpu_profile(clip):
-    """A ResourceProfile giving each clip task ``clip.task_gpus`` GPUs, or None (CPU stages keep
-    the cluster's defaults either way)."""
-    if clip.task_gpus <= 0:
-        return None
-    from pyspark.resource import ExecutorResourceRequests, ResourceProfileBuilder, TaskResourceRequests
-
-    executor = ExecutorResourceRequests().resource("gpu", max(1, math.ceil(clip.task_gpus)))
-    task = TaskResourceRequests().cpus(1).resource("gpu", clip.task_gpus)
-    return ResourceProfileBuilder().require(executor).require(task).build
-
-
-def text_key(column: str):
-    """The key of a text's embedding in ``clip_embeddings``: SHA-256 of the text."""
-    from pyspark.sql import functions as F
-
-    return F.sha2(F.col(column), 256)
-
-
-def image_inputs(spark, ctx: RunContext):
-    """(key, image_bytes) of every distinct image fetched ok, keyed by sha256."""
-    from pyspark.sql import functions as F
-
-    return (read_table(spark, IMAGES, ctx).where("status = 'ok'")
-            .select(F.col("sha256").alias("key"), "image_bytes").dropDuplicates(["key"]))
-
-
-def embed(inputs, batches_fn, ctx: RunContext, count: int):
-    """(key, image_bytes) or (key, text) rows → CLIP_ROWS (embeddings, rejects), ``count`` rows
-    spread over tasks, on the clip GPU profile when there is one."""
-    from pyspark.sql import functions as F
-
-    tasks = max(1, math.ceil(count / ROWS_PER_TASK))
-    return map_in_arrow(inputs.repartition(tasks, F.col("key")), partial(batches_fn, settings=ctx.config),
-                        CLIP_ROWS.spark(), gpu_profile(ctx.config.clip))
 
 
 def work(spark, ctx: RunContext) -> dict:

@@ -17,7 +17,7 @@ from functools import partial
 
 import pyarrow as pa
 
-from jobs.clip import text_key
+from jobs.embedding import text_key
 from jobs.runtime import RunContext, fail
 from jobs.stage import Stage, write_by_kind
 from jobs.tables import read_documents, read_table, with_image_rows, written
@@ -29,7 +29,7 @@ from schemas.images import IMAGES
 from schemas.rejects import REJECTS
 from udfs import storage
 from udfs.curate_batches import STAGE as NAME
-from udfs.curate_batches import (balance_batches, obelics_batches, signal_batches, tag_batches,
+from udfs.curate_batches import (balance_batches, final_batches, signal_batches, tag_batches,
                                   train_batches, vector_batches)
 
 
@@ -169,7 +169,7 @@ def without_repeats(rows):
                       F.concat_ws(" ", F.lit("also on"), F.col("page_url"))).drop("_rank")
 
 
-def balanced(spark, ctx: RunContext, rows):
+def metaclip_balanced(spark, ctx: RunContext, rows):
     """MetaCLIP's balancing over the pairs that pass so far."""
     from pyspark.sql import functions as F
 
@@ -199,7 +199,7 @@ def curated_pairs(spark, ctx: RunContext, rows) -> tuple[object, dict]:
         rows, more = with_clusters(spark, ctx, rows)
         info.update(more)
     if curate.metaclip.balance:
-        rows = balanced(spark, ctx, rows)
+        rows = metaclip_balanced(spark, ctx, rows)
     if curate.signals:  # last: spaCy runs only on the pairs that are kept
         rows = rows.mapInArrow(partial(signal_batches, settings=ctx.config), TAGGED_PAIRS.spark())
     return rows, info
@@ -208,7 +208,7 @@ def curated_pairs(spark, ctx: RunContext, rows) -> tuple[object, dict]:
 def final_documents(spark, ctx: RunContext):
     docs, source = read_documents(spark, ctx)
     with_refs = with_image_rows(spark, ctx, docs, ("status", "oriented_width", "oriented_height"))
-    return with_refs.mapInArrow(partial(obelics_batches, settings=ctx.config), OBELICS_ROWS.spark()), source
+    return with_refs.mapInArrow(partial(final_batches, settings=ctx.config), OBELICS_ROWS.spark()), source
 
 
 def as_rows(pairs):

@@ -30,9 +30,9 @@ from schemas.docs import DOCS
 from schemas.docs_dedup import DOCS_DEDUP
 from schemas.duplicates import DUPLICATES
 from schemas.rejects import REJECTS
-from schemas.table import spark_schema
 from udfs import storage
-from udfs.dedup_signatures import DOC_COLUMNS, KEYS_SCHEMA, keys_batches, minhash_params, source_file
+from schemas.dedup_keys import DEDUP_KEYS
+from udfs.dedup_signatures import DOC_COLUMNS, keys_batches, minhash_params, source_file
 from udfs.repeated_content import INPUT_COLUMNS, cleanup_batches
 from udfs.repeated_content import STAGE as NAME
 
@@ -41,7 +41,7 @@ SMALL_COLUMNS = ["doc_id", "indexed", "fetch_time", "norm_url", "content_hash", 
 GROUP_COLUMNS = [*SMALL_COLUMNS, "band_keys", "signature", "shingle_hashes"]
 
 
-def _keep_first(df, group_col: str, kind: str):
+def _losers(df, group_col: str, kind: str):
     """Rows of ``df`` (new documents only) that lose to their group's representative, as
     duplicates rows."""
     from pyspark.sql import Window
@@ -116,7 +116,7 @@ def near_duplicates(spark, keys, settings):
                 .select("src", "dst"))
     components, rounds = connected_components(spark, verified, settings.max_iterations, settings.checkpoint_every)
     members = components.join(keys.select("doc_id", "indexed", "fetch_time"), "doc_id")
-    return _keep_first(members, "component", "near"), rounds
+    return _losers(members, "component", "near"), rounds
 
 
 def frequent_images(docs, settings):
@@ -191,7 +191,7 @@ def find_duplicates(spark, keys, index, settings):
     remaining = pool.select(*SMALL_COLUMNS)
     found = []
     for column, kind in (("norm_url", "url"), ("content_hash", "exact"), ("image_set_hash", "image_set")):
-        group = _keep_first(remaining, column, kind).cache()
+        group = _losers(remaining, column, kind).cache()
         found.append(group)
         remaining = remaining.join(group.select("doc_id"), "doc_id", "left_anti")
     removed = found[0].select("doc_id")
@@ -215,7 +215,7 @@ def work(spark, ctx: RunContext) -> dict:
     docs = decided.where("keep")
     drop_images, frequent = frequent_images(docs, settings)
     docs = docs.join(drop_images, "doc_id", "left")
-    keys = (docs.select(*DOC_COLUMNS).mapInArrow(partial(keys_batches, settings=ctx.config), spark_schema(KEYS_SCHEMA))
+    keys = (docs.select(*DOC_COLUMNS).mapInArrow(partial(keys_batches, settings=ctx.config), DEDUP_KEYS.spark())
             .withColumn("indexed", F.lit(False))
             .persist(StorageLevel.DISK_ONLY))  # on disk: executors keep their memory for the joins
     try:

@@ -17,7 +17,7 @@ from schemas.docs import DOCS
 from schemas.docs_dedup import DOCS_DEDUP
 from schemas.mmc4 import MMC4
 from schemas.obelics_export import OBELICS_EXPORT
-from udfs.obelics_format import DOC_COLUMNS, obelics_batches
+from udfs.obelics_format import DOC_COLUMNS, published_batches
 
 NAME = "export"
 MMC4_EXPORT = "export_mmc4"
@@ -42,7 +42,7 @@ def work(spark, ctx: RunContext) -> dict:
     """Every export once: the OBELICS one from the documents (one row each), the MMC4 one from
     ``mmc4`` (one line each); counts read back from what was written."""
     docs, source = read_documents(spark, ctx)
-    write_table(docs.select(*DOC_COLUMNS).mapInArrow(obelics_batches, OBELICS_EXPORT.spark()), OBELICS_EXPORT, ctx)
+    write_table(docs.select(*DOC_COLUMNS).mapInArrow(published_batches, OBELICS_EXPORT.spark()), OBELICS_EXPORT, ctx)
     exports = {OBELICS_EXPORT.name: read_table(spark, OBELICS_EXPORT, ctx).count()}
     inputs = {source: docs.count()}
     if written(MMC4, ctx):

@@ -122,14 +122,14 @@ def work(spark, ctx: RunContext) -> dict:
     images = read_table(spark, IMAGES, ctx)
     by_status = dict(images.groupBy("status").count().collect())
     ok = images.where("status = 'ok'")
-    sources = dict(sorted(ok.groupBy("source").count().collect()))  # origin is the same column, kept for readers
+    sources = dict(sorted(ok.groupBy("source").count().collect()))
     return dict(
         input_rows=n_urls, output_rows=by_status.get("ok", 0),
         source=source, tasks=tasks, images_rows=sum(by_status.values()),
         status=dict(sorted(by_status.items(), key=lambda kv: -kv[1])),
         obelics_ok=ok.where("obelics_ok").count(), datacomp_ok=ok.where("datacomp_ok").count(),
         bytes_read=int(images.agg(F.sum("byte_size")).first()[0] or 0),
-        origin=sources, image_source=settings.source, image_sources=sources,
+        image_source=settings.source, image_sources=sources,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from jobs.clip import check_weights, embed, image_inputs, text_key
+from jobs.embedding import check_weights, embed, image_inputs, text_key
 from jobs.runtime import RunContext, fail
 from jobs.stage import Stage, write_by_kind
 from jobs.tables import read_documents, read_table, with_image_rows, write_table

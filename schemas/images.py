@@ -30,7 +30,6 @@ IMAGES = Table(
         Column("content_type", pa.string(), "Content-Type of the response"),
         Column("byte_size", pa.int64(), "bytes downloaded"),
         Column("http_status", pa.int32(), "HTTP status of the last response"),
-        Column("origin", pa.string(), "archive (read from the input WARC) or web (downloaded); same as source"),
         Column("source", pa.string(), "archive (archived_images: the input WARCs hold it) or web (downloaded)"),
         Column("fetch_time", pa.timestamp("us", tz="UTC"), "when it was fetched: the archived record's WARC-Date, "
                "or the download's start"),

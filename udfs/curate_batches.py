@@ -3,7 +3,7 @@
 ``tag_batches``: pairs (alt text + image row + CLIP score) in; uid, caption language, MetaCLIP
 matches and DataComp's basic rules out (TAGGED_PAIRS). ``balance_batches``: MetaCLIP's
 balancing draw on tagged pairs; ``signal_batches``: spaCy signals of the pairs kept. ``vector_batches``: image embeddings in, k-means
-cluster or NSFW score out. ``obelics_batches``: documents with their images' rows in, final
+cluster or NSFW score out. ``final_batches``: documents with their images' rows in, final
 ``obelics`` documents (failing images removed) or rejects out.
 """
 from __future__ import annotations
@@ -21,9 +21,9 @@ from schemas.curate import OBELICS_ROWS, TAGGED_PAIRS
 from udfs import metaclip, storage
 from udfs.arrow_rows import reject_row, to_batch
 from udfs.caption_signals import signals
-from udfs.image_decode import size_reason, sized_reason
+from udfs.image_decode import fetched_image_reason, size_reason
 from udfs.langid import detect
-from udfs.pair_filters import caption_reason, image_reason
+from udfs.pair_filters import caption_reason, pair_image_reason
 from udfs.repeated_content import remove_content
 
 STAGE = "curate"
@@ -60,7 +60,7 @@ def tagged_row(pair: dict[str, Any], settings, listed: tuple[str, ...], matcher)
     caption = pair.get("alt_text") or ""
     lang, lang_score = detect(caption, settings.extract.langid_model)
     ids = metaclip.match(caption, matcher, curate.metaclip.case_sensitive)
-    reason = (image_reason(pair.get("status"), pair.get("width"), pair.get("height"), settings.images.datacomp)
+    reason = (pair_image_reason(pair.get("status"), pair.get("width"), pair.get("height"), settings.images.datacomp)
               or caption_reason(caption, lang, curate))
     return {
         "uid": uid(pair.get("sha256"), pair["image_url"], caption), "url": pair["image_url"], "text": caption,
@@ -164,12 +164,11 @@ def train_batches(batches: Iterator[pa.RecordBatch], k: int, iterations: int, se
 
 def image_drop_reason(ref: dict[str, Any], sizes) -> str | None:
     """Why curate removes an image from an OBELICS document (``sizes``: images.obelics), or None."""
-    if ref.get("status") != "ok":
-        return "image_not_fetched"
-    return sized_reason(ref.get("oriented_width"), ref.get("oriented_height"), lambda w, h: size_reason(w, h, sizes))
+    return fetched_image_reason(ref.get("status"), ref.get("oriented_width"), ref.get("oriented_height"),
+                                lambda w, h: size_reason(w, h, sizes))
 
 
-def obelics_row(doc: dict[str, Any], settings) -> dict[str, Any]:
+def final_document(doc: dict[str, Any], settings) -> dict[str, Any]:
     """The final document without the images that failed, or a reject when it is left without
     text, or without images while extract.require_images holds."""
     reasons = {ref["image_url"]: image_drop_reason(ref, settings.images.obelics) for ref in doc.pop("image_refs") or []}
@@ -188,14 +187,14 @@ def obelics_row(doc: dict[str, Any], settings) -> dict[str, Any]:
     return {**cleaned, "row_kind": "obelics", "images_filtered": dict(filtered)}
 
 
-def obelics_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+def final_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: documents with ``image_refs`` (their images' rows) in, OBELICS_ROWS out."""
     schema = OBELICS_ROWS.arrow()
     for batch in batches:
         out = []
         for doc in batch.to_pylist():
             try:
-                out.append(obelics_row(doc, settings))
+                out.append(final_document(doc, settings))
             except Exception as exc:  # noqa: BLE001 -- a bug on one document must not fail the task
                 where = doc.get("general_metadata") or {}
                 out.append(reject_row(STAGE, "curate_error", f"{type(exc).__name__}: {exc}", doc.get("doc_id"),

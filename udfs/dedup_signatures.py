@@ -10,29 +10,13 @@ from typing import Iterator
 import numpy as np
 import pyarrow as pa
 
+from schemas.dedup_keys import DEDUP_KEYS
 from udfs import minhash as mh
 from udfs.arrow_rows import to_batch
 from udfs.repeated_content import paragraph_hashes
 from udfs.url_normalize import normalize_url, url_domain
 
 DOC_COLUMNS = ["doc_id", "url", "texts", "images", "fetch_time", "general_metadata", "drop_images"]
-KEYS_SCHEMA = pa.schema([
-    pa.field("doc_id", pa.string(), nullable=False),
-    pa.field("url", pa.string()),
-    pa.field("fetch_time", pa.timestamp("us", tz="UTC")),
-    pa.field("warc_filename", pa.string()),
-    pa.field("warc_record_offset", pa.int64()),
-    pa.field("source_file", pa.string()),
-    pa.field("key_error", pa.string()),
-    pa.field("domain", pa.string()),
-    pa.field("norm_url", pa.string()),
-    pa.field("content_hash", pa.string()),
-    pa.field("image_set_hash", pa.string()),
-    pa.field("band_keys", pa.list_(pa.binary())),
-    pa.field("signature", pa.list_(pa.int64())),
-    pa.field("shingle_hashes", pa.list_(pa.int64())),
-    pa.field("paragraph_hashes", pa.list_(pa.int64())),
-])
 
 
 def document_text(texts: list[str | None] | None) -> str:
@@ -130,7 +114,7 @@ def _guarded_keys(doc: dict, settings, hashes: np.ndarray | None) -> dict:
 
 
 def keys_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
-    """mapInArrow adapter: docs in, KEYS_SCHEMA rows out."""
+    """mapInArrow adapter: docs in, ``dedup_keys`` rows out."""
     for batch in batches:
         docs = batch.to_pylist()
         if docs:
@@ -138,4 +122,4 @@ def keys_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.Rec
                 hashes = shingle_sets([document_text(d["texts"]) for d in docs], settings.dedup)
             except Exception:  # noqa: BLE001 -- one document at a time then, to find the bad one
                 hashes = [None] * len(docs)
-            yield to_batch([_guarded_keys(d, settings.dedup, h) for d, h in zip(docs, hashes)], KEYS_SCHEMA)
+            yield to_batch([_guarded_keys(d, settings.dedup, h) for d, h in zip(docs, hashes)], DEDUP_KEYS.arrow())

@@ -20,7 +20,7 @@ from schemas.docs import ALT_PAIRS, DOCS
 from schemas.rejects import REJECTS
 from udfs import langid
 from udfs.arrow_rows import reject_row, to_batch
-from udfs.image_refs import document_base, image_reason, image_source, rendered_size
+from udfs.image_refs import document_base, image_source, node_image_reason, rendered_size
 from udfs.interleave import ImageNode, clean_text, interleave, parse
 from udfs.side_output import SideWriter
 from udfs.document_rules import decide, stored
@@ -121,7 +121,7 @@ def _image(node: ImageNode, base: str, rules, drops: Counter, seen: set[str]) ->
     url, raw, reason = image_source(attrs, base)
     width, height = rendered_size(attrs)
     if reason is None:
-        reason = image_reason(url, width, height, rules)
+        reason = node_image_reason(url, width, height, rules)
     if reason is None and url in seen:
         reason = "duplicate_image"  # OBELICS: an image appears once per document
     if reason is not None:

@@ -64,7 +64,7 @@ def image_row(url: str, settings, pools: dict, archived: Archived | None = None)
             fetch_time = datetime.now(timezone.utc)
             fetched = fetch(rewrite(url, settings.rewrite_prefixes), settings, pools)
             source = "web"
-        row: dict[str, Any] = {"status": fetched.status, "http_status": fetched.http_status, "origin": source,
+        row: dict[str, Any] = {"status": fetched.status, "http_status": fetched.http_status,
                                "source": source, "fetch_time": fetch_time, "final_url": fetched.final_url,
                                "attempts": fetched.attempts, "detail": fetched.detail,
                                "content_type": fetched.content_type}

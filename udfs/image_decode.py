@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-NOT_IMAGE_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 
 
 def size_reason(width: int, height: int, sizes) -> str | None:
@@ -33,9 +32,12 @@ def size_reason(width: int, height: int, sizes) -> str | None:
             else "aspect" if not sizes.min_aspect <= aspect <= sizes.max_aspect else None)
 
 
-def sized_reason(width: int | None, height: int | None, rule) -> str | None:
-    """An images row's size against ``rule`` (``(width, height) -> reason | None``, as
+def fetched_image_reason(status: str | None, width: int | None, height: int | None, rule) -> str | None:
+    """Why an ``images`` row fails a later stage's image rule: image_not_fetched unless its status
+    is ok, else its size against ``rule`` (``(width, height) -> reason | None``, as
     ``size_reason``): image_size_unknown, ``image_<reason>``, or None."""
+    if status != "ok":
+        return "image_not_fetched"
     if not width or not height:
         return "image_size_unknown"
     reason = rule(width, height)

@@ -126,7 +126,7 @@ def banned_url(url: str, substrings: list[str]) -> bool:
     return any(word in lowered for word in substrings)
 
 
-def image_reason(url: str, width: int | None, height: int | None, rules) -> str | None:
+def node_image_reason(url: str, width: int | None, height: int | None, rules) -> str | None:
     """Node-level image filter (``rules`` is an ImageRules); None keeps the image."""
     parts = urlsplit(url)
     if (width is not None and width <= 2 and height is not None and height <= 2) or \

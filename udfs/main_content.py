@@ -35,8 +35,6 @@ MEDIA_NAMES = re.compile(r"image|img|figure|photo|picture|media|gallery|caption|
 CONTAINER_BASE = {"article": 10, "main": 10, "section": 3, "div": 5, "td": 3, "blockquote": 3, "body": 0,
                   "form": -3, "ul": -3, "ol": -3, "dl": -3, "li": -3, "address": -3, "aside": -10,
                   "nav": -20, "header": -5, "footer": -20, "th": -5, "h1": -5, "h2": -5, "h3": -5}
-BLOCK_TAGS = frozenset({"p", "div", "section", "article", "pre", "table", "ul", "ol", "dl", "blockquote",
-                        "figure", "h1", "h2", "h3", "h4", "h5", "h6", "main", "header", "footer", "aside"})
 TOP_CANDIDATES, SHARED_BY = 5, 3  # readability: 3 of the top 5 under one ancestor...
 SHARED_MIN_SCORE, SHARED_MAX_LINKS = 0.3, 0.3  # ... counting strong ones, and not a link farm
 WIDEN_RATIO, WIDEN_SLACK = 1.1, 200  # an ancestor may add a tenth more text, plus a headline

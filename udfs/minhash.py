@@ -15,7 +15,6 @@ One matrix operation per block of shingles replaces datasketch's per-shingle wor
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import struct
 from functools import lru_cache
@@ -238,10 +237,3 @@ def jaccard(a: set, b: set) -> float:
 
 def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     return float(np.mean(sig_a == sig_b))
-
-
-def lsh_parameters_for(threshold: float, num_perm: int) -> tuple[int, int]:
-    """Bands × rows whose S-curve threshold is closest to ``threshold`` using ≤ num_perm hashes."""
-    best = min(((b, num_perm // b) for b in range(1, num_perm + 1) if num_perm // b >= 1),
-               key=lambda br: abs(lsh_threshold(*br) - threshold))
-    return best if math.isfinite(lsh_threshold(*best)) else (1, num_perm)

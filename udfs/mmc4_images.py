@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from udfs.image_decode import size_reason, sized_reason
+from udfs.image_decode import fetched_image_reason, size_reason
 from udfs.image_refs import banned_url
 
 # One image of a document as the mmc4 stage sees it: its docs position and URL, and its
@@ -18,14 +18,15 @@ ImageRef = dict[str, Any]
 
 def candidate_reason(ref: ImageRef, mmc4, banned: list[str]) -> str | None:
     """Why an image cannot be a candidate (``mmc4``: Mmc4Settings), or None."""
-    if ref.get("status") != "ok":
-        return "image_not_fetched"
+    reason = fetched_image_reason(ref.get("status"), ref.get("oriented_width"), ref.get("oriented_height"),
+                                  lambda w, h: size_reason(w, h, mmc4.images))
+    if reason == "image_not_fetched":
+        return reason
     if ref.get("format") not in mmc4.formats:
         return "image_format"
     if banned_url(ref["image_url"], banned):
         return "image_banned_url"
-    return sized_reason(ref.get("oriented_width"), ref.get("oriented_height"),
-                        lambda w, h: size_reason(w, h, mmc4.images))
+    return reason
 
 
 def hamming(a: int, b: int) -> int:

@@ -14,7 +14,7 @@ from udfs.arrow_rows import to_batch
 DOC_COLUMNS = ["url", "texts", "images", "image_meta", "general_metadata"]
 
 
-def obelics_row(doc: dict[str, Any]) -> dict[str, Any]:
+def published_row(doc: dict[str, Any]) -> dict[str, Any]:
     metadata = []
     for meta in doc["image_meta"] or [None] * len(doc["images"] or []):
         if meta is None:
@@ -33,7 +33,7 @@ def obelics_row(doc: dict[str, Any]) -> dict[str, Any]:
             "general_metadata": json.dumps(doc["general_metadata"])}
 
 
-def obelics_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+def published_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     schema = OBELICS_EXPORT.arrow()
     for batch in batches:
-        yield to_batch([obelics_row(doc) for doc in batch.select(DOC_COLUMNS).to_pylist()], schema)
+        yield to_batch([published_row(doc) for doc in batch.select(DOC_COLUMNS).to_pylist()], schema)

@@ -3,14 +3,12 @@ and has DataComp's size (min side 200, long/short side <= 3); the caption has mo
 and more than 5 characters, and is in a kept language (fastText lid.176), checked in that order."""
 from __future__ import annotations
 
-from udfs.image_decode import datacomp_size_reason, sized_reason
+from udfs.image_decode import datacomp_size_reason, fetched_image_reason
 
 
-def image_reason(status: str | None, width: int | None, height: int | None, sizes) -> str | None:
+def pair_image_reason(status: str | None, width: int | None, height: int | None, sizes) -> str | None:
     """Why the pair's image fails (``sizes``: images.datacomp), or None."""
-    if status != "ok":
-        return "image_not_fetched"
-    return sized_reason(width, height, lambda w, h: datacomp_size_reason(w, h, sizes))
+    return fetched_image_reason(status, width, height, lambda w, h: datacomp_size_reason(w, h, sizes))
 
 
 def caption_reason(caption: str | None, lang: str, curate) -> str | None:

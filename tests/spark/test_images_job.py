@@ -74,7 +74,7 @@ def test_images_the_input_warcs_hold_are_read_from_them_without_any_download(run
     from_archive = {u for u, r in rows.items() if r["status"] == "ok"}
     assert len(from_archive) >= 5 and {rows[u]["source"] for u in from_archive} == {"archive"}
     assert {r["status"] for u, r in rows.items() if u not in from_archive} <= {"not_in_archive", "decode_error"}
-    assert stats["origin"] == stats["image_sources"] == {"archive": len(from_archive)}
+    assert stats["image_sources"] == {"archive": len(from_archive)} and "origin" not in stats
     archived = {r["image_url"]: r for r in read_table(spark, ARCHIVED_IMAGES, local).collect()}
     for url in from_archive:  # the archive's copy: its capture time, its bytes
         if url in archived:

@@ -77,7 +77,7 @@ def test_round_trip_through_saved_yaml(tmp_path):
 
 
 def test_the_gpu_config_gives_only_the_clip_stage_a_gpu_profile():
-    from jobs.clip import gpu_profile
+    from jobs.embedding import gpu_profile
     from jobs.config import load_config
     from tests.conftest import REPO
 

@@ -15,7 +15,7 @@ from udfs.caption_signals import signals
 from udfs.clusters import assign, nearest_clusters, train
 from udfs.curate_batches import metadata, uid, vector_batches
 from udfs.nsfw import load_head, scores
-from udfs.pair_filters import caption_reason, image_reason
+from udfs.pair_filters import caption_reason, pair_image_reason
 
 CAPTIONS = SHARED / "captions_text" / "img2dataset_test_10000_url_alttext.parquet"
 SIZES = SimpleNamespace(min_side=200, max_aspect=3.0)
@@ -27,7 +27,7 @@ SIZES = SimpleNamespace(min_side=200, max_aspect=3.0)
     ("ok", None, 300, "image_size_unknown"),
 ])
 def test_image_rules(status, width, height, reason):
-    assert image_reason(status, width, height, SIZES) == reason
+    assert pair_image_reason(status, width, height, SIZES) == reason
 
 
 @pytest.mark.parametrize("caption,lang,reason", [

@@ -1,7 +1,7 @@
 import pytest
 
 from jobs.config import load_config
-from udfs.image_refs import (document_base, image_reason, image_source, largest_candidate, parse_srcset,
+from udfs.image_refs import (document_base, image_source, node_image_reason, largest_candidate, parse_srcset,
                              rendered_size, resolve_url)
 
 RULES = load_config().extract.images
@@ -72,4 +72,4 @@ def test_rendered_size_from_attributes_or_style():
     ("http://x/a.jpg", 300, 1000, "image_aspect"),
 ])
 def test_image_rules_with_exact_reasons(url, w, h, reason):
-    assert image_reason(url, w, h, RULES) == reason
+    assert node_image_reason(url, w, h, RULES) == reason
