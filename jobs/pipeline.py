@@ -42,7 +42,7 @@ def main(argv=None) -> None:
     names = [s.name for s in stages]
     ctx = prepare(args, needs_input="ingest" in names)
     if "ingest" in names:
-        skipped = plan(ctx, names)
+        ctx, skipped = plan(ctx, names)
         if skipped and not ctx.files:
             print(f"weft: all {len(skipped)} input files were completed by earlier runs "
                   f"({location(ctx)}); nothing to do (run.mode=overwrite processes them again)")

@@ -8,7 +8,7 @@ import inspect
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NoReturn, Sequence
 
 from jobs.config import Config, ConfigError, load_config
@@ -18,15 +18,19 @@ from udfs.inputs import InputError, resolve_input
 ARROW_BATCH_BYTES = 64 << 20
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunContext:
-    """A validated run: settings, the run folder, and (for ingest) the input files."""
+    """A validated run: settings, the run folder, and (for ingest) the input files. Not changed
+    once built: a step that narrows it (``jobs.state.plan``, staging) makes a new one."""
 
     run_dir: str
     config: Config
     input: str | None = None
-    files: list[str] = field(default_factory=list)
-    crawl: str | None = None  # the crawl partition of rows without their own (jobs.tables.run_crawl)
+    files: tuple[str, ...] = ()
+    crawl: str | None = None  # the crawl partition of rows without their own; None: jobs.tables.run_crawl finds it
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", tuple(self.files))  # a list given is kept as a tuple
 
     def path(self, name: str) -> str:
         """Where a table or file of the run lives: ``RUN_DIR/<name>``."""
@@ -85,12 +89,11 @@ def prepare(args: argparse.Namespace, needs_input: bool) -> RunContext:
             raise ConfigError(f"unsupported output {run_dir}: use a local folder, s3://, s3a:// or gs://")
         if not storage.is_remote(run_dir):
             run_dir = os.path.abspath(storage.local_path(run_dir))
-        ctx = RunContext(run_dir=run_dir, config=config, input=args.input)
+        if needs_input and not args.input:
+            raise InputError("--input is required for the ingest stage")
+        files = resolve_input(args.input, config.storage, config.input.cc_prefix) if needs_input else ()
+        ctx = RunContext(run_dir=run_dir, config=config, input=args.input, files=files)
         ctx.run_date  # noqa: B018 -- validated here, before Spark
-        if needs_input:
-            if not args.input:
-                raise InputError("--input is required for the ingest stage")
-            ctx.files = resolve_input(args.input, config.storage, config.input.cc_prefix)
     except (ConfigError, InputError) as exc:
         fail(str(exc))
     except Exception as exc:  # noqa: BLE001 -- e.g. S3 unreachable while listing the input: one line, exit 2

@@ -28,7 +28,7 @@ def open_staging(ctx: RunContext) -> RunContext:
 def publish(spark, work: RunContext, ctx: RunContext) -> list[str]:
     """Append the staged tables to RUN_DIR's, copy the stats and report; the tables published."""
     tables = registered()
-    ctx.crawl = run_crawl(work)  # rows without their own crawl keep the one they were staged with
+    ctx = dataclasses.replace(ctx, crawl=run_crawl(work))  # rows without their own crawl keep the staged one
     published = []
     for name in storage.list_folders(work.run_dir, ctx.config.storage):
         if name in tables and tables[name].nightly:

@@ -7,8 +7,10 @@ nothing and its rerun processes the same files again. ``plan`` applies ``run.mod
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import typing
 
 from jobs.runtime import RunContext
 from udfs import storage
@@ -29,9 +31,9 @@ def completed(ctx: RunContext) -> dict[str, dict]:
     return {row["file"]: row for row in rows}
 
 
-def plan(ctx: RunContext, stages: list[str]) -> list[str]:
-    """Set ``ctx.files`` to the files this run processes, by ``run.mode``; the listed files it
-    skips because earlier runs completed them through every one of ``stages``.
+def plan(ctx: RunContext, stages: list[str]) -> tuple[RunContext, list[str]]:
+    """``ctx`` with the files this run processes, by ``run.mode``, and the listed files it skips
+    because earlier runs completed them through every one of ``stages``.
 
     ``incremental``: nothing to do when every listed file is completed; otherwise the new files
     and every file the night (run.date) already completed, since the night's partitions are
@@ -39,20 +41,19 @@ def plan(ctx: RunContext, stages: list[str]) -> list[str]:
     ``overwrite``: every listed file, and the night is exactly these files."""
     mode = ctx.config.run.mode
     if mode == "overwrite":
-        return []
+        return ctx, []
     recorded = completed(ctx)
     done = {f: row for f, row in recorded.items() if set(stages) <= set(row.get("stages", []))}
     skipped = [f for f in ctx.files if f in done]
     if mode == "append" or len(skipped) == len(ctx.files):
-        ctx.files = [f for f in ctx.files if f not in done]
-        return skipped
+        return dataclasses.replace(ctx, files=[f for f in ctx.files if f not in done]), skipped
     tonight = [f for f, row in recorded.items() if row["run_date"] == ctx.run_date]
     skipped = [f for f in skipped if f not in tonight]
-    ctx.files = list(dict.fromkeys([*(f for f in ctx.files if f not in skipped), *tonight]))
-    return skipped
+    files = list(dict.fromkeys([*(f for f in ctx.files if f not in skipped), *tonight]))
+    return dataclasses.replace(ctx, files=files), skipped
 
 
-def record(ctx: RunContext, files: list[str], stages: list[str]) -> None:
+def record(ctx: RunContext, files: typing.Sequence[str], stages: list[str]) -> None:
     """Add ``files``, completed through ``stages``, to the list (one object rewritten whole:
     atomic on S3, and one writer per night). Except in ``append`` mode the night now holds
     exactly ``files``: the night's other entries are dropped."""

@@ -21,15 +21,16 @@ def written(table: Table, ctx: RunContext) -> bool:
 
 
 def run_crawl(ctx: RunContext) -> str:
-    """The ``crawl`` partition of rows that do not carry their own: the night's crawl when its
-    pages come from one, ``mixed`` when from several, ``unknown`` before any page is written."""
+    """The ``crawl`` partition of rows that do not carry their own: ``ctx.crawl`` when set, else
+    the night's crawl when its pages come from one, ``mixed`` when from several, ``unknown``
+    before any page is written."""
     from schemas.pages import PAGES
 
-    if ctx.crawl is None:
-        found = [unquote(n.split("=", 1)[1]) for n in storage.list_folders(night_path(PAGES, ctx), ctx.config.storage)
-                 if n.startswith("crawl=")]
-        ctx.crawl = found[0] if len(found) == 1 else "mixed" if found else "unknown"
-    return ctx.crawl
+    if ctx.crawl is not None:
+        return ctx.crawl
+    found = [unquote(n.split("=", 1)[1]) for n in storage.list_folders(night_path(PAGES, ctx), ctx.config.storage)
+             if n.startswith("crawl=")]
+    return found[0] if len(found) == 1 else "mixed" if found else "unknown"
 
 
 def write_table(df, table: Table, ctx: RunContext, partition: dict[str, str] | None = None,

@@ -1,4 +1,5 @@
 """The ingest job in a local Spark session, on every real WARC including the quirky ones."""
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -93,7 +94,7 @@ def test_input_without_rejects_and_a_rerun_that_has_none(spark, test_settings, t
     ctx = RunContext(run_dir=str(tmp_path), config=test_settings,
                      files=[str(WARC_DIR / "resiliparse_CC-MAIN-2020-34_warcfile.warc.gz")])
     assert sum(ingest.run(spark, ctx)["rejected"].values()) == 34
-    ctx.files = [str(WARC_DIR / "jwarc_commoncrawl.org.warc.gz")]  # one HTML response, nothing else
+    ctx = dataclasses.replace(ctx, files=[str(WARC_DIR / "jwarc_commoncrawl.org.warc.gz")])  # one HTML response
     stats = ingest.run(spark, ctx)
     assert stats["rejected"] == {} and stats["output_rows"] == 1 and stats["balanced"]
     assert read_table(spark, REJECTS, ctx).count() == 0
