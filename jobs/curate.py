@@ -75,7 +75,7 @@ def tagged_pairs(spark, ctx: RunContext):
              .withColumn("text_key", text_key("alt_text"))
              .join(images, "image_url", "left").join(scores, ["doc_id", "image_url", "text_key"], "left")
              .drop("text_key"))
-    return pairs.mapInArrow(partial(tag_batches, settings=ctx.config), TAGGED_PAIRS.spark())
+    return pairs.mapInArrow(partial(tag_batches, config=ctx.config), TAGGED_PAIRS.spark())
 
 
 def clip_threshold(rows, curate) -> float:
@@ -175,7 +175,7 @@ def metaclip_balanced(spark, ctx: RunContext, rows):
 
     counts = dict(rows.where(F.col("reason").isNull()).select(F.explode("metaclip_ids").alias("entry"))
                   .groupBy("entry").count().collect())
-    return rows.mapInArrow(partial(balance_batches, settings=ctx.config, counts=counts), TAGGED_PAIRS.spark())
+    return rows.mapInArrow(partial(balance_batches, config=ctx.config, counts=counts), TAGGED_PAIRS.spark())
 
 
 def curated_pairs(spark, ctx: RunContext, rows) -> tuple[object, dict]:
@@ -201,14 +201,14 @@ def curated_pairs(spark, ctx: RunContext, rows) -> tuple[object, dict]:
     if curate.metaclip.balance:
         rows = metaclip_balanced(spark, ctx, rows)
     if curate.signals:  # last: spaCy runs only on the pairs that are kept
-        rows = rows.mapInArrow(partial(signal_batches, settings=ctx.config), TAGGED_PAIRS.spark())
+        rows = rows.mapInArrow(partial(signal_batches, config=ctx.config), TAGGED_PAIRS.spark())
     return rows, info
 
 
 def final_documents(spark, ctx: RunContext):
     docs, source = read_documents(spark, ctx)
     with_refs = with_image_rows(spark, ctx, docs, ("status", "oriented_width", "oriented_height"))
-    return with_refs.mapInArrow(partial(final_batches, settings=ctx.config), OBELICS_ROWS.spark()), source
+    return with_refs.mapInArrow(partial(final_batches, config=ctx.config), OBELICS_ROWS.spark()), source
 
 
 def as_rows(pairs):

@@ -215,7 +215,7 @@ def work(spark, ctx: RunContext) -> dict:
     docs = decided.where("keep")
     drop_images, frequent = frequent_images(docs, settings)
     docs = docs.join(drop_images, "doc_id", "left")
-    keys = (docs.select(*DOC_COLUMNS).mapInArrow(partial(keys_batches, settings=ctx.config), DEDUP_KEYS.spark())
+    keys = (docs.select(*DOC_COLUMNS).mapInArrow(partial(keys_batches, config=ctx.config), DEDUP_KEYS.spark())
             .withColumn("indexed", F.lit(False))
             .persist(StorageLevel.DISK_ONLY))  # on disk: executors keep their memory for the joins
     try:
@@ -234,7 +234,7 @@ def work(spark, ctx: RunContext) -> dict:
         drop_paragraphs, repeated = repeated_paragraphs(survivors, settings)
         cleanup_in = (docs.join(survivors.select("doc_id"), "doc_id", "left_semi")
                       .join(drop_paragraphs, "doc_id", "left").select(*DOCS.names, *INPUT_COLUMNS))
-        rows = cleanup_in.mapInArrow(partial(cleanup_batches, settings=ctx.config), DEDUP_ROWS.spark())
+        rows = cleanup_in.mapInArrow(partial(cleanup_batches, config=ctx.config), DEDUP_ROWS.spark())
         reason = F.create_map(*[F.lit(x) for kv in REASONS.items() for x in kv])[F.col("kind")]
         duplicate_rejects = written.join(keys, "doc_id").select(
             F.lit(NAME).alias("stage"), reason.alias("reason"), F.col("doc_id").alias("key"), "warc_filename",

@@ -61,5 +61,5 @@ def embed(inputs, batches_fn, ctx: RunContext, count: int):
     from pyspark.sql import functions as F
 
     tasks = max(1, math.ceil(count / ROWS_PER_TASK))
-    return map_in_arrow(inputs.repartition(tasks, F.col("key")), partial(batches_fn, settings=ctx.config),
+    return map_in_arrow(inputs.repartition(tasks, F.col("key")), partial(batches_fn, config=ctx.config),
                         CLIP_ROWS.spark(), gpu_profile(ctx.config.clip))

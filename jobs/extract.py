@@ -48,12 +48,12 @@ def work(spark, ctx: RunContext) -> dict:
     pointers = pages.where(F.col("html").isNull()).select(*POINTER_COLUMNS)
     n_files = pointers.select("warc_filename").distinct().count()
     docs = with_html.select(*PAGE_COLUMNS).mapInArrow(
-        partial(extract_batches, settings=ctx.config, side_dir=side_dir), DOCS.spark())
+        partial(extract_batches, config=ctx.config, side_dir=side_dir), DOCS.spark())
     if n_files:
         docs = docs.unionByName(
             pointers.repartitionByRange(n_files, "warc_filename").sortWithinPartitions("warc_filename",
                                                                                      "warc_record_offset")
-            .mapInArrow(partial(reread_batches, settings=ctx.config, side_dir=side_dir), DOCS.spark()))
+            .mapInArrow(partial(reread_batches, config=ctx.config, side_dir=side_dir), DOCS.spark()))
     stored = with_html.limit(1).count() > 0
     # HTML read from pages: a batch holds at most a few of the largest pages ingest keeps
     rows = max(1, ARROW_BATCH_BYTES // ctx.config.ingest.max_html_bytes) if stored else POINTER_BATCH_ROWS

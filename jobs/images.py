@@ -115,7 +115,7 @@ def work(spark, ctx: RunContext) -> dict:
         n_urls = urls.count()
         tasks = max(1, math.ceil(n_urls / settings.urls_per_task))
         rows = (urls.repartition(tasks, F.xxhash64("image_url"))
-                .mapInArrow(partial(images_batches, settings=ctx.config), IMAGE_ROWS.spark()))
+                .mapInArrow(partial(images_batches, config=ctx.config), IMAGE_ROWS.spark()))
         write_by_kind(spark, ctx, NAME, [(rows, {"image": IMAGES})], batch_rows=ARROW_BATCH_ROWS)
     finally:
         urls.unpersist()

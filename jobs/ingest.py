@@ -26,7 +26,7 @@ SIDE_TABLES = {"archived_image": ARCHIVED_IMAGES, "file": WARC_FILES}
 
 def work(spark, ctx: RunContext) -> dict:
     side_dir = side_folder(ctx, NAME)
-    pages = files_frame(spark, ctx).mapInArrow(partial(ingest_batches, settings=ctx.config, side_dir=side_dir),
+    pages = files_frame(spark, ctx).mapInArrow(partial(ingest_batches, config=ctx.config, side_dir=side_dir),
                                                PAGES.spark())
     write_table(pages, PAGES, ctx)
     write_side_tables(spark, ctx, side_dir, SIDE_TABLES, reject_stages=(NAME,))

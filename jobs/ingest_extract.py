@@ -30,7 +30,7 @@ def run(spark, ctx: RunContext) -> dict[str, dict]:
     started = time.perf_counter()
     side_dir = side_folder(ctx, "ingest_extract")
     docs = files_frame(spark, ctx).mapInArrow(
-        partial(warc_documents_batches, settings=ctx.config, side_dir=side_dir), DOCS.spark())
+        partial(warc_documents_batches, config=ctx.config, side_dir=side_dir), DOCS.spark())
     write_table(docs, DOCS, ctx)
     write_side_tables(spark, ctx, side_dir, {"page": PAGES, **ingest.SIDE_TABLES, "alt_pair": ALT_PAIRS},
                       reject_stages=(ingest.NAME, extract.NAME))

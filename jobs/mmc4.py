@@ -102,7 +102,7 @@ def work(spark, ctx: RunContext) -> dict:
 
     model = ModelSpec.from_settings(ctx.config.clip).label
     docs, source = documents_with_images(spark, ctx)
-    prepared = (docs.mapInArrow(partial(prepare_batches, settings=ctx.config), MMC4_PREPARED.spark())
+    prepared = (docs.mapInArrow(partial(prepare_batches, config=ctx.config), MMC4_PREPARED.spark())
                 .persist(StorageLevel.DISK_ONLY))
     n_docs = prepared.count()
     documents = prepared.where(F.col("row_kind") == "document").drop("row_kind", "stage", "reason", "key", "detail")
@@ -119,7 +119,7 @@ def work(spark, ctx: RunContext) -> dict:
     complete = (documents.join(url_duplicates(spark, ctx, documents), "doc_id", "left")
                 .join(vectors(texts, sentences.select("doc_id", "i", "key"), "i", "sentence_vectors"), "doc_id", "left")
                 .join(vectors(pictures, images, "position", "image_vectors"), "doc_id", "left"))
-    rows = complete.mapInArrow(partial(retrofit_batches, settings=ctx.config, model=model), MMC4_ROWS.spark())
+    rows = complete.mapInArrow(partial(retrofit_batches, config=ctx.config, model=model), MMC4_ROWS.spark())
     try:
         write_by_kind(spark, ctx, NAME, [(rows, {"mmc4": MMC4})],
                       rejects=prepared.where(F.col("row_kind") == "reject"), batch_rows=RETROFIT_BATCH_ROWS)

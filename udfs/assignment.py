@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from udfs.settings import Mmc4Core
+
 
 def assign(similarity: np.ndarray) -> np.ndarray:
     """The sentence (column) each image (row) is placed at, MMC4's rule without the threshold."""
@@ -46,7 +48,7 @@ def place(similarity: np.ndarray, min_similarity: float) -> Placement:
     return Placement(kept, matched, similarity[kept, matched])
 
 
-def is_core(n_sentences: int, matched_sim: np.ndarray, core) -> bool:
+def is_core(n_sentences: int, matched_sim: np.ndarray, core: Mmc4Core) -> bool:
     """MMC4's core subset (``core``: Mmc4Core): sentence and image counts in range, and enough
     matches above the similarity bar."""
     n_images = len(matched_sim)

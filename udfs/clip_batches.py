@@ -16,11 +16,12 @@ from schemas.clip import CLIP_ROWS
 from udfs.arrow_rows import reject_row, to_batch
 from udfs.clip_embed import embed_images, embed_texts
 from udfs.clip_model import LoadedModel, ModelSpec, load
+from udfs.settings import ClipSettings, Config
 
 STAGE = "clip"
 
 
-def cache_dir(clip) -> str:
+def cache_dir(clip: ClipSettings) -> str:
     return clip.cache_dir or str(Path.home() / ".cache" / "weft" / "clip")
 
 
@@ -45,11 +46,11 @@ def task_device() -> str:
     return "cuda:0"
 
 
-def model_for_task(settings) -> tuple[LoadedModel, int]:
+def model_for_task(config: Config) -> tuple[LoadedModel, int]:
     """The loaded model and the model batch size for this task's device."""
-    clip = settings.clip
+    clip = config.clip
     device = task_device()
-    loaded = load(ModelSpec.from_settings(clip), device, cache_dir(clip), settings.storage)
+    loaded = load(ModelSpec.from_settings(clip), device, cache_dir(clip), config.storage)
     return loaded, clip.batch_size_gpu if device.startswith("cuda") else clip.batch_size_cpu
 
 
@@ -63,30 +64,30 @@ def _rows(batches: Iterator[pa.RecordBatch], columns: tuple[str, str]) -> Iterat
         yield from zip(batch.column(columns[0]).to_pylist(), batch.column(columns[1]).to_pylist())
 
 
-def image_embedding_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+def image_embedding_batches(batches: Iterator[pa.RecordBatch], config: Config) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: (key, image_bytes) rows in, CLIP_ROWS out."""
-    loaded, batch_size = model_for_task(settings)
+    loaded, batch_size = model_for_task(config)
     schema = CLIP_ROWS.arrow()
     rows = _rows(batches, ("key", "image_bytes"))
     while chunk := list(islice(rows, 4 * batch_size)):
         out = []
-        results = embed_images((data or b"" for _, data in chunk), loaded, batch_size, settings.clip.preprocess_threads)
+        results = embed_images((data or b"" for _, data in chunk), loaded, batch_size, config.clip.preprocess_threads)
         for (key, _), (vector, error) in zip(chunk, results):
             if error is None:
                 out.append({"row_kind": "embedding", "key": key, "modality": "image", "model": loaded.label,
-                            "embedding": stored(vector, settings.clip.embedding_dtype)})
+                            "embedding": stored(vector, config.clip.embedding_dtype)})
             else:
                 out.append(reject_row(STAGE, "image_unreadable", error, key, None, None))
         yield to_batch(out, schema)
 
 
-def text_embedding_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+def text_embedding_batches(batches: Iterator[pa.RecordBatch], config: Config) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: (key, text) rows in, CLIP_ROWS out."""
-    loaded, batch_size = model_for_task(settings)
+    loaded, batch_size = model_for_task(config)
     schema = CLIP_ROWS.arrow()
     rows = _rows(batches, ("key", "text"))
     while chunk := list(islice(rows, 4 * batch_size)):
         vectors = embed_texts((text or "" for _, text in chunk), loaded, batch_size)
         yield to_batch([{"row_kind": "embedding", "key": key, "modality": "text", "model": loaded.label, "text": text,
-                         "embedding": stored(vector, settings.clip.embedding_dtype)}
+                         "embedding": stored(vector, config.clip.embedding_dtype)}
                         for (key, text), vector in zip(chunk, vectors)], schema)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from udfs.settings import ClipSettings, StorageSettings
+
 HINT = ("point clip.checkpoint at a local or s3:// open_clip checkpoint file (for example "
         "open_clip_pytorch_model.bin of laion/CLIP-ViT-B-32-laion2B-s34B-b79K), or set clip.required=false "
         "to skip the CLIP stages")
@@ -38,7 +40,7 @@ class ModelSpec:
     model_config: str | None = None
 
     @classmethod
-    def from_settings(cls, clip) -> "ModelSpec":
+    def from_settings(cls, clip: ClipSettings) -> "ModelSpec":
         return cls(clip.model, clip.pretrained, clip.checkpoint, clip.random_init, clip.seed, clip.model_config)
 
     @property
@@ -65,7 +67,7 @@ _LOCK = threading.Lock()
 LOADS = {"count": 0}  # models built in this process (tests check the cache works)
 
 
-def stage_checkpoint(uri: str, cache_dir: str, storage_settings) -> str:
+def stage_checkpoint(uri: str, cache_dir: str, storage_settings: StorageSettings | None) -> str:
     """A local path for the checkpoint: itself when local, else a copy in ``cache_dir`` made once
     (written under a temporary name, then renamed, so concurrent workers never read half a file)."""
     from udfs import storage
@@ -90,7 +92,7 @@ def stage_checkpoint(uri: str, cache_dir: str, storage_settings) -> str:
     return str(target)
 
 
-def load(spec: ModelSpec, device: str, cache_dir: str, storage_settings=None) -> LoadedModel:
+def load(spec: ModelSpec, device: str, cache_dir: str, storage_settings: StorageSettings | None = None) -> LoadedModel:
     """The model for ``spec`` on ``device``, built once per process."""
     key = (spec, device)
     with _LOCK:
@@ -100,7 +102,7 @@ def load(spec: ModelSpec, device: str, cache_dir: str, storage_settings=None) ->
         return _CACHE[key]
 
 
-def _build(spec: ModelSpec, device: str, cache_dir: str, storage_settings) -> LoadedModel:
+def _build(spec: ModelSpec, device: str, cache_dir: str, storage_settings: StorageSettings | None) -> LoadedModel:
     try:
         import open_clip
         import torch

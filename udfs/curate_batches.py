@@ -25,6 +25,7 @@ from udfs.image_decode import fetched_image_reason, size_reason
 from udfs.langid import detect
 from udfs.pair_filters import caption_reason, pair_image_reason
 from udfs.repeated_content import remove_content
+from udfs.settings import Config, ImageSizes, StorageSettings
 
 STAGE = "curate"
 MAX_SIGNAL_CHARS = 10_000  # captions are short; a longer alt text is junk, and spaCy caps length
@@ -37,16 +38,16 @@ def uid(sha256: str | None, image_url: str, caption: str) -> str:
 
 
 @lru_cache(maxsize=2)
-def _metadata(path: str | None, case_sensitive: bool, storage_settings):
+def _metadata(path: str | None, case_sensitive: bool, storage_settings: StorageSettings):
     data = metaclip.SHIPPED.read_bytes() if path is None else storage.read_bytes(path, storage_settings)
     listed = metaclip.read_entries(data.decode("utf-8"))
     return listed, metaclip.automaton(listed, case_sensitive)
 
 
-def metadata(settings):
+def metadata(config: Config):
     """(entries, their automaton) of ``curate.metaclip.entries`` (or the shipped list), once per worker."""
-    mc = settings.curate.metaclip
-    return _metadata(mc.entries, mc.case_sensitive, settings.storage)
+    mc = config.curate.metaclip
+    return _metadata(mc.entries, mc.case_sensitive, config.storage)
 
 
 def pair_detail(url: str, caption: str) -> str:
@@ -54,13 +55,13 @@ def pair_detail(url: str, caption: str) -> str:
     return f"{url} | {caption[:200]}"
 
 
-def tagged_row(pair: dict[str, Any], settings, listed: tuple[str, ...], matcher) -> dict[str, Any]:
+def tagged_row(pair: dict[str, Any], config: Config, listed: tuple[str, ...], matcher) -> dict[str, Any]:
     """One pair's tags and its first failing basic rule (signals are added per batch)."""
-    curate = settings.curate
+    curate = config.curate
     caption = pair.get("alt_text") or ""
-    lang, lang_score = detect(caption, settings.extract.langid_model)
+    lang, lang_score = detect(caption, config.extract.langid_model)
     ids = metaclip.match(caption, matcher, curate.metaclip.case_sensitive)
-    reason = (pair_image_reason(pair.get("status"), pair.get("width"), pair.get("height"), settings.images.datacomp)
+    reason = (pair_image_reason(pair.get("status"), pair.get("width"), pair.get("height"), config.images.datacomp)
               or caption_reason(caption, lang, curate))
     return {
         "uid": uid(pair.get("sha256"), pair["image_url"], caption), "url": pair["image_url"], "text": caption,
@@ -72,16 +73,16 @@ def tagged_row(pair: dict[str, Any], settings, listed: tuple[str, ...], matcher)
     }
 
 
-def tag_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+def tag_batches(batches: Iterator[pa.RecordBatch], config: Config) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: (doc_id, image_url, alt_text, page_url, status, sha256, width, height,
     clip_score, model) in, TAGGED_PAIRS out."""
     schema = TAGGED_PAIRS.arrow()
-    listed, matcher = metadata(settings)
+    listed, matcher = metadata(config)
     for batch in batches:
         rows = []
         for pair in batch.to_pylist():
             try:
-                rows.append(tagged_row(pair, settings, listed, matcher))
+                rows.append(tagged_row(pair, config, listed, matcher))
             except Exception as exc:  # noqa: BLE001 -- one bad pair must not fail the task
                 rows.append({"uid": uid(pair.get("sha256"), pair["image_url"], pair.get("alt_text") or ""),
                              "url": pair["image_url"], "text": pair.get("alt_text") or "", "reason": "curate_error",
@@ -89,10 +90,10 @@ def tag_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.Reco
         yield to_batch(rows, schema)
 
 
-def signal_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+def signal_batches(batches: Iterator[pa.RecordBatch], config: Config) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter over TAGGED_PAIRS: spaCy caption signals for the pairs that pass
     every rule (the only ones written to ``pairs``)."""
-    model = settings.nlp.spacy_model
+    model = config.nlp.spacy_model
     for batch in batches:
         rows = batch.to_pylist()
         passing = [r for r in rows if r["reason"] is None]
@@ -111,10 +112,11 @@ def signal_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.R
         yield to_batch(rows, TAGGED_PAIRS.arrow())
 
 
-def balance_batches(batches: Iterator[pa.RecordBatch], settings, counts: dict[int, int]) -> Iterator[pa.RecordBatch]:
+def balance_batches(batches: Iterator[pa.RecordBatch], config: Config,
+                    counts: dict[int, int]) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter over TAGGED_PAIRS: MetaCLIP's balancing on the pairs that pass so far
     (``counts``: pairs per entry among them)."""
-    mc = settings.curate.metaclip
+    mc = config.curate.metaclip
     for batch in batches:
         rows = batch.to_pylist()
         for row in rows:
@@ -162,16 +164,16 @@ def train_batches(batches: Iterator[pa.RecordBatch], k: int, iterations: int, se
                                      names=["cluster_id", "centroid"])
 
 
-def image_drop_reason(ref: dict[str, Any], sizes) -> str | None:
+def image_drop_reason(ref: dict[str, Any], sizes: ImageSizes) -> str | None:
     """Why curate removes an image from an OBELICS document (``sizes``: images.obelics), or None."""
     return fetched_image_reason(ref.get("status"), ref.get("oriented_width"), ref.get("oriented_height"),
                                 lambda w, h: size_reason(w, h, sizes))
 
 
-def final_document(doc: dict[str, Any], settings) -> dict[str, Any]:
+def final_document(doc: dict[str, Any], config: Config) -> dict[str, Any]:
     """The final document without the images that failed, or a reject when it is left without
     text, or without images while extract.require_images holds."""
-    reasons = {ref["image_url"]: image_drop_reason(ref, settings.images.obelics) for ref in doc.pop("image_refs") or []}
+    reasons = {ref["image_url"]: image_drop_reason(ref, config.images.obelics) for ref in doc.pop("image_refs") or []}
     dropped = {url for url, reason in reasons.items() if reason is not None}
     dropped |= {url for url in doc["images"] or [] if url is not None and url not in reasons}
     cleaned = remove_content(doc, set(), dropped)
@@ -181,20 +183,20 @@ def final_document(doc: dict[str, Any], settings) -> dict[str, Any]:
         return reject_row(STAGE, "no_text", "the document has no text", doc["doc_id"], where.get("warc_filename"),
                           where.get("warc_record_offset"))
     filtered = Counter(reasons.get(url) or "image_not_fetched" for url in dropped)
-    if settings.extract.require_images and not any(cleaned["images"]):
+    if config.extract.require_images and not any(cleaned["images"]):
         return reject_row(STAGE, "no_images_after_image_filter", ", ".join(f"{r} {n}" for r, n in filtered.items()),
                           doc["doc_id"], where.get("warc_filename"), where.get("warc_record_offset"))
     return {**cleaned, "row_kind": "obelics", "images_filtered": dict(filtered)}
 
 
-def final_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+def final_batches(batches: Iterator[pa.RecordBatch], config: Config) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: documents with ``image_refs`` (their images' rows) in, OBELICS_ROWS out."""
     schema = OBELICS_ROWS.arrow()
     for batch in batches:
         out = []
         for doc in batch.to_pylist():
             try:
-                out.append(final_document(doc, settings))
+                out.append(final_document(doc, config))
             except Exception as exc:  # noqa: BLE001 -- a bug on one document must not fail the task
                 where = doc.get("general_metadata") or {}
                 out.append(reject_row(STAGE, "curate_error", f"{type(exc).__name__}: {exc}", doc.get("doc_id"),

@@ -14,6 +14,7 @@ from schemas.dedup_keys import DEDUP_KEYS
 from udfs import minhash as mh
 from udfs.arrow_rows import to_batch
 from udfs.repeated_content import paragraph_hashes
+from udfs.settings import Config, DedupSettings
 from udfs.url_normalize import normalize_url, url_domain
 
 DOC_COLUMNS = ["doc_id", "url", "texts", "images", "fetch_time", "general_metadata", "drop_images"]
@@ -43,18 +44,18 @@ def source_file(warc_filename: str | None) -> str:
     return f"{name}~{hashlib.blake2b(warc_filename.encode(), digest_size=4).hexdigest()}"
 
 
-def minhash_params(settings) -> str:
+def minhash_params(dedup: DedupSettings) -> str:
     """The MinHash parameters signatures and band keys depend on (only equal ones are comparable)."""
-    return (f"ngram={settings.ngram} bands={settings.bands}x{settings.rows} bits={settings.hash_bits} "
-            f"family={settings.permutations} seed={settings.seed}")
+    return (f"ngram={dedup.ngram} bands={dedup.bands}x{dedup.rows} bits={dedup.hash_bits} "
+            f"family={dedup.permutations} seed={dedup.seed}")
 
 
-def shingle_sets(texts: list[str], settings) -> list[np.ndarray]:
+def shingle_sets(texts: list[str], dedup: DedupSettings) -> list[np.ndarray]:
     """Each text's shingle hashes: 64-bit ones for a whole batch in one numpy pass; 32-bit ones
     as datasketch computes them (SHA-1 of each shingle string)."""
-    if settings.hash_bits == 64:
-        return [h for group in _groups(texts) for h in mh.shingle_hashes_batch(group, settings.ngram)]
-    return [mh.hash_shingles(sorted(set(mh.shingles(t, settings.ngram))), 32) for t in texts]
+    if dedup.hash_bits == 64:
+        return [h for group in _groups(texts) for h in mh.shingle_hashes_batch(group, dedup.ngram)]
+    return [mh.hash_shingles(sorted(set(mh.shingles(t, dedup.ngram))), 32) for t in texts]
 
 
 def _groups(texts: list[str], max_chars: int = 1 << 17) -> Iterator[list[str]]:
@@ -71,16 +72,16 @@ def _groups(texts: list[str], max_chars: int = 1 << 17) -> Iterator[list[str]]:
         yield group
 
 
-def dedup_keys(doc: dict, settings, hashes: np.ndarray | None = None) -> dict:
-    """Keys of one document; ``settings`` is a DedupSettings, ``hashes`` its shingle hashes when
+def dedup_keys(doc: dict, dedup: DedupSettings, hashes: np.ndarray | None = None) -> dict:
+    """Keys of one document; ``dedup`` is a DedupSettings, ``hashes`` its shingle hashes when
     computed with its batch. Image URLs in ``drop_images`` (frequent across the run) are left
     out of the image set."""
     text = document_text(doc["texts"])
     normalized = mh.normalize_text(text)
     if hashes is None:
-        (hashes,) = shingle_sets([text], settings)
-    sig = mh.signature(hashes, settings.bands * settings.rows, settings.seed, settings.hash_bits,
-                       settings.permutations)
+        (hashes,) = shingle_sets([text], dedup)
+    sig = mh.signature(hashes, dedup.bands * dedup.rows, dedup.seed, dedup.hash_bits,
+                       dedup.permutations)
     dropped = set(doc.get("drop_images") or ())
     images = [i for i in doc["images"] or [] if i not in dropped]
     return {
@@ -88,8 +89,8 @@ def dedup_keys(doc: dict, settings, hashes: np.ndarray | None = None) -> dict:
         "domain": url_domain(doc["url"] or ""),
         "norm_url": normalize_url(doc["url"] or ""),
         "content_hash": _digest(normalized) if normalized else None,
-        "image_set_hash": image_set_hash(images, settings.image_set_min_images),
-        "band_keys": mh.band_keys(sig, settings.bands, settings.rows) if hashes.size else [],
+        "image_set_hash": image_set_hash(images, dedup.image_set_min_images),
+        "band_keys": mh.band_keys(sig, dedup.bands, dedup.rows) if hashes.size else [],
         "signature": sig.view("int64").tolist() if hashes.size else None,
         "shingle_hashes": hashes.view("int64").tolist(),
         "paragraph_hashes": paragraph_hashes(doc["texts"]),
@@ -103,23 +104,23 @@ def _identity(doc: dict) -> dict:
             "source_file": source_file(source.get("warc_filename"))}
 
 
-def _guarded_keys(doc: dict, settings, hashes: np.ndarray | None) -> dict:
+def _guarded_keys(doc: dict, dedup: DedupSettings, hashes: np.ndarray | None) -> dict:
     """The document's keys; on an unexpected error, no keys (it is then nobody's duplicate) and
     the error in ``key_error``, so one bad document does not fail the task."""
     try:
-        return dedup_keys(doc, settings, hashes)
+        return dedup_keys(doc, dedup, hashes)
     except Exception as exc:  # noqa: BLE001
         return {**_identity(doc), "band_keys": [], "shingle_hashes": [], "paragraph_hashes": [],
                 "key_error": f"{type(exc).__name__}: {exc}"[:500]}
 
 
-def keys_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+def keys_batches(batches: Iterator[pa.RecordBatch], config: Config) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: docs in, ``dedup_keys`` rows out."""
     for batch in batches:
         docs = batch.to_pylist()
         if docs:
             try:
-                hashes = shingle_sets([document_text(d["texts"]) for d in docs], settings.dedup)
+                hashes = shingle_sets([document_text(d["texts"]) for d in docs], config.dedup)
             except Exception:  # noqa: BLE001 -- one document at a time then, to find the bad one
                 hashes = [None] * len(docs)
-            yield to_batch([_guarded_keys(d, settings.dedup, h) for d, h in zip(docs, hashes)], DEDUP_KEYS.arrow())
+            yield to_batch([_guarded_keys(d, config.dedup, h) for d, h in zip(docs, hashes)], DEDUP_KEYS.arrow())

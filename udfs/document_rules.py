@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from udfs.settings import ExtractSettings
 from udfs.text_filters import TextSignals, text_reasons
 
 TEXT_SIGNALS = tuple(f.name for f in dataclasses.fields(TextSignals))
@@ -34,7 +35,7 @@ def stored(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def decide(doc: Mapping[str, Any], extract) -> list[str]:
+def decide(doc: Mapping[str, Any], extract: ExtractSettings) -> list[str]:
     """The document rules ``doc`` fails under ``extract`` (the ExtractSettings), in a fixed
     order; [] keeps it. ``doc`` maps SIGNALS to stored values; a rule whose signal is None
     (not stored) fails nothing."""
@@ -53,7 +54,7 @@ def decide(doc: Mapping[str, Any], extract) -> list[str]:
     return reasons
 
 
-def decider(extract) -> Callable:
+def decider(extract: ExtractSettings) -> Callable:
     """A pandas UDF body: a frame of SIGNALS columns → each document's ``drop_reasons``."""
     def drop_reasons(signals: pd.DataFrame) -> pd.Series:
         rows = signals.astype(object).where(signals.notna(), None).to_dict("records")

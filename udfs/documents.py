@@ -22,6 +22,7 @@ from udfs import langid
 from udfs.arrow_rows import reject_row, to_batch
 from udfs.image_refs import document_base, image_source, node_image_reason, rendered_size
 from udfs.interleave import ImageNode, clean_text, interleave, parse
+from udfs.settings import Config, ExtractSettings, ImageRules, TextThresholds
 from udfs.side_output import SideWriter
 from udfs.document_rules import decide, stored
 from udfs.text_filters import text_reasons, text_signals
@@ -52,21 +53,21 @@ class ExtractTimeout(Exception):
     """The page took longer than extract.time_limit_seconds."""
 
 
-def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(docs row, alt_pairs rows) for one page; ``settings`` is the run's ExtractSettings."""
-    structure = interleave(parse(page["html"]), settings.mode)
+def build_document(page: dict[str, Any], extract: ExtractSettings) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(docs row, alt_pairs rows) for one page; ``extract`` is the run's ExtractSettings."""
+    structure = interleave(parse(page["html"]), extract.mode)
     base = document_base(page["url"] or "", structure.base_href)
     raw_text = "\n\n".join(b for b in structure.blocks if isinstance(b, str))
-    lang, lang_score = langid.detect(raw_text, settings.langid_model)
+    lang, lang_score = langid.detect(raw_text, extract.langid_model)
     drops: Counter[str] = Counter()
     texts: list[list[str] | None] = []  # pieces of each text position, joined at the end
     images: list[str | None] = []
     metas: list[dict | None] = []
     seen_images: set[str] = set()
-    filter_paragraphs = settings.mode in settings.paragraph_filter_modes
+    filter_paragraphs = extract.mode in extract.paragraph_filter_modes
     for block in structure.blocks:
         if isinstance(block, str):
-            kept = _kept_paragraphs(block, lang, settings.paragraph, drops) if filter_paragraphs else block
+            kept = _kept_paragraphs(block, lang, extract.paragraph, drops) if filter_paragraphs else block
             if kept and texts and texts[-1] is not None:
                 texts[-1].append(kept)  # an image between them was dropped
             elif kept:
@@ -74,7 +75,7 @@ def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list
                 images.append(None)
                 metas.append(None)
             continue
-        meta = _image(block, base, settings.images, drops, seen_images)
+        meta = _image(block, base, extract.images, drops, seen_images)
         if meta is not None:
             texts.append(None)
             images.append(meta["src"])
@@ -83,13 +84,13 @@ def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list
     doc_text = "\n\n".join(t for t in texts if t is not None)
     signals = text_signals(doc_text, lang)
     n_images = sum(1 for i in images if i is not None)
-    perplexity = kenlm_perplexity(doc_text, settings.kenlm_model) if settings.kenlm_model and doc_text else None
+    perplexity = kenlm_perplexity(doc_text, extract.kenlm_model) if extract.kenlm_model and doc_text else None
     doc = {
         "row_kind": "doc", "doc_id": page["page_id"], "url": page["url"], "texts": texts, "images": images,
         "image_meta": metas,
         "general_metadata": {k: page[k] for k in ("url", "warc_filename", "warc_record_offset", "warc_record_length")},
         "lang": lang, "lang_score": lang_score,
-        "crawl": page["crawl"], "fetch_time": page["fetch_time"], "extract_mode": settings.mode,
+        "crawl": page["crawl"], "fetch_time": page["fetch_time"], "extract_mode": extract.mode,
         "n_words": signals.n_words, "n_paragraphs": sum(t.count("\n\n") + 1 for t in texts if t is not None),
         "n_images": n_images, "char_repetition": signals.char_repetition,
         "word_repetition": signals.word_repetition, "special_char_ratio": signals.special_char_ratio,
@@ -97,7 +98,7 @@ def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list
         "flagged_word_ratio": signals.flagged_word_ratio, "common_word_ratio": signals.common_word_ratio,
         "perplexity": perplexity, "node_drops": dict(drops),
     }
-    doc["drop_reasons"] = decide(stored(doc), settings)  # tag, then mix: the rule reads what docs stores
+    doc["drop_reasons"] = decide(stored(doc), extract)  # tag, then mix: the rule reads what docs stores
     doc["keep"] = not doc["drop_reasons"]
     pairs = [{"row_kind": "alt_pair", "doc_id": page["page_id"], "image_url": m["src"], "alt_text": m["alt_text"],
               "page_url": page["url"], "position": i}
@@ -105,7 +106,7 @@ def build_document(page: dict[str, Any], settings) -> tuple[dict[str, Any], list
     return doc, pairs
 
 
-def _kept_paragraphs(block: str, lang: str, thresholds, drops: Counter) -> str:
+def _kept_paragraphs(block: str, lang: str, thresholds: TextThresholds, drops: Counter) -> str:
     kept = []
     for paragraph in block.split("\n\n"):
         reasons = text_reasons(text_signals(paragraph, lang), thresholds)
@@ -116,7 +117,7 @@ def _kept_paragraphs(block: str, lang: str, thresholds, drops: Counter) -> str:
     return "\n\n".join(kept)
 
 
-def _image(node: ImageNode, base: str, rules, drops: Counter, seen: set[str]) -> dict | None:
+def _image(node: ImageNode, base: str, rules: ImageRules, drops: Counter, seen: set[str]) -> dict | None:
     attrs = node.attrs
     url, raw, reason = image_source(attrs, base)
     width, height = rendered_size(attrs)
@@ -183,25 +184,25 @@ def page_reject(page: dict[str, Any], reason: str, detail: str) -> dict[str, Any
     return reject_row(STAGE, reason, detail, page["page_id"], page["warc_filename"], page["warc_record_offset"])
 
 
-def extract_page(page: dict[str, Any], settings) -> list[dict[str, Any]]:
+def extract_page(page: dict[str, Any], extract: ExtractSettings) -> list[dict[str, Any]]:
     """Rows for one page: a doc and its alt pairs, or one reject."""
     def reject(reason: str, detail: str) -> list[dict[str, Any]]:
         return [page_reject(page, reason, detail)]
 
     status = page["http_status"]
-    if status is not None and settings.keep_status and status not in settings.keep_status:
+    if status is not None and extract.keep_status and status not in extract.keep_status:
         return reject(f"http_status_{status}", f"HTTP status {status}")
     html = page["html"] or ""
-    if len(html) > settings.max_html_chars:
-        return reject("too_large", f"{len(html)} characters of HTML exceed {settings.max_html_chars}")
-    if html.count("<") - html.count("</") > settings.max_depth:  # fewer opening tags cannot nest deeper (93%
+    if len(html) > extract.max_html_chars:
+        return reject("too_large", f"{len(html)} characters of HTML exceed {extract.max_html_chars}")
+    if html.count("<") - html.count("</") > extract.max_depth:  # fewer opening tags cannot nest deeper (93%
         depth = block_depth(html)                                 # of real pages: no scan)
-        if depth > settings.max_depth:
-            return reject("too_deep", f"block elements nest {depth} deep (limit {settings.max_depth})")
+        if depth > extract.max_depth:
+            return reject("too_deep", f"block elements nest {depth} deep (limit {extract.max_depth})")
     started = time.perf_counter()
     try:
-        with time_limit(settings.time_limit_seconds):
-            doc, pairs = build_document(page, settings)
+        with time_limit(extract.time_limit_seconds):
+            doc, pairs = build_document(page, extract)
     except ExtractTimeout as exc:
         return reject("extract_timeout", str(exc))
     except RecursionError as exc:
@@ -212,14 +213,14 @@ def extract_page(page: dict[str, Any], settings) -> list[dict[str, Any]]:
     return [doc, *pairs]
 
 
-def load_models(settings) -> None:
+def load_models(extract: ExtractSettings) -> None:
     """Load the language-id model, word lists and KenLM once per worker, outside any page's
     time limit; a model that cannot be loaded fails the task with its own error."""
-    langid.detect("warm up", settings.langid_model)
+    langid.detect("warm up", extract.langid_model)
     for lang in ("en", "de", "fr", "es", "it", "pt", "nl", "ru"):
         text_signals("warm up", lang)
-    if settings.kenlm_model:
-        _kenlm(settings.kenlm_model)
+    if extract.kenlm_model:
+        _kenlm(extract.kenlm_model)
 
 
 OUTPUT_ROWS, OUTPUT_BYTES = 512, 32 << 20  # a task's docs batch: at most this many rows or text characters
@@ -227,35 +228,35 @@ EXTRACT_SIDE = {"alt_pair": ALT_PAIRS, "reject": REJECTS}  # extract's tables th
 _ARROW_ERRORS = (pa.ArrowException, UnicodeError, OverflowError, TypeError, ValueError)
 
 
-def extract_batches(batches: Iterator[pa.RecordBatch], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
+def extract_batches(batches: Iterator[pa.RecordBatch], config: Config, side_dir: str) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: pages with their HTML in, ``docs`` rows out; alt-text pairs and
     rejects to side files (``udfs.side_output``) named after the task's first page."""
-    load_models(settings.extract)
+    load_models(config.extract)
     pages = (page for batch in batches for page in batch.select(PAGE_COLUMNS).to_pylist())
-    yield from _with_side(pages, settings, side_dir)
+    yield from _with_side(pages, config, side_dir)
 
 
-def reread_batches(batches: Iterator[pa.RecordBatch], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
+def reread_batches(batches: Iterator[pa.RecordBatch], config: Config, side_dir: str) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter for pages stored without their HTML (``ingest.store_html: false``):
     the input rows come sorted by file and offset; each file is read again as ingest read it
     and its pages' records are extracted as the reader reaches them (a merge of two sorted
     streams: nothing of the file is held). A page whose record is no longer a page there (the
     file changed, or ingest settings did) is a ``record_not_found`` reject."""
-    load_models(settings.extract)
+    load_models(config.extract)
     pointers = (page for batch in batches for page in batch.select(POINTER_COLUMNS).to_pylist())
-    yield from _with_side(_reread(pointers, settings), settings, side_dir)
+    yield from _with_side(_reread(pointers, config), config, side_dir)
 
 
-def _with_side(pages: Iterator[dict[str, Any]], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
+def _with_side(pages: Iterator[dict[str, Any]], config: Config, side_dir: str) -> Iterator[pa.RecordBatch]:
     first = next(pages, None)
     if first is None:
         return
     with SideWriter(side_dir, first["page_id"], {k: t.arrow() for k, t in EXTRACT_SIDE.items()},
-                    settings.storage) as side:
-        yield from documents(itertools.chain([first], pages), settings, side)
+                    config.storage) as side:
+        yield from documents(itertools.chain([first], pages), config, side)
 
 
-def _reread(pointers: Iterator[dict[str, Any]], settings) -> Iterator[dict[str, Any]]:
+def _reread(pointers: Iterator[dict[str, Any]], config: Config) -> Iterator[dict[str, Any]]:
     """Each pointer row as a page with its HTML, read again from its file."""
     from udfs.page_records import ingest_file
 
@@ -263,7 +264,7 @@ def _reread(pointers: Iterator[dict[str, Any]], settings) -> Iterator[dict[str, 
     for pointer in pointers:
         if pointer["warc_filename"] != uri:
             uri, ahead = pointer["warc_filename"], None
-            found = (row for row in ingest_file(uri, settings) if row["row_kind"] == "page")
+            found = (row for row in ingest_file(uri, config) if row["row_kind"] == "page")
         offset = pointer["warc_record_offset"]
         while ahead is None or ahead["warc_record_offset"] < offset:
             ahead = next(found, None)
@@ -275,7 +276,7 @@ def _reread(pointers: Iterator[dict[str, Any]], settings) -> Iterator[dict[str, 
             yield {**pointer, "html": None, "missing": f"no page record at offset {offset} of {uri} any more"}
 
 
-def documents(pages: Iterator[dict[str, Any]], settings, side) -> Iterator[pa.RecordBatch]:
+def documents(pages: Iterator[dict[str, Any]], config: Config, side) -> Iterator[pa.RecordBatch]:
     """``docs`` batches (at most OUTPUT_ROWS rows or OUTPUT_BYTES characters of text) for
     ``pages``; their alt-text pairs and rejects go to ``side``. Nothing of a page's HTML is kept
     once it is extracted."""
@@ -285,7 +286,7 @@ def documents(pages: Iterator[dict[str, Any]], settings, side) -> Iterator[pa.Re
         if page.get("missing"):
             rows = [page_reject(page, "record_not_found", page["missing"])]
         else:
-            rows = extract_page(page, settings.extract)
+            rows = extract_page(page, config.extract)
         if rows[0]["row_kind"] == "reject":
             side.add("reject", rows[0])
             continue

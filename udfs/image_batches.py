@@ -15,6 +15,7 @@ from schemas.image_rows import IMAGE_ROWS
 from udfs.arrow_rows import reject_row, to_batch
 from udfs.image_decode import configure_pillow, decode
 from udfs.image_fetch import Fetched, fetch
+from udfs.settings import Config, ImagesSettings
 
 STAGE = "images"
 
@@ -41,35 +42,35 @@ def rewrite(url: str, prefixes: dict[str, str]) -> str:
     return url
 
 
-def from_archive(archived: Archived | None, settings) -> Fetched | None:
+def from_archive(archived: Archived | None, images: ImagesSettings) -> Fetched | None:
     """The image as the input WARCs hold it (``images.source`` permitting), else None."""
-    if settings.source == "web_only":
+    if images.source == "web_only":
         return None
     if archived is None or archived.payload is None:
         return Fetched("not_in_archive", detail="no image response for this URL in the input") \
-            if settings.source == "archive_only" else None
+            if images.source == "archive_only" else None
     return Fetched("ok", body=archived.payload, content_type=archived.content_type, final_url=archived.at,
                    http_status=200)
 
 
-def image_row(url: str, settings, pools: dict, archived: Archived | None = None) -> dict[str, Any]:
-    """The images row for one URL (``settings``: ImagesSettings; ``archived``: the copy the input
+def image_row(url: str, images: ImagesSettings, pools: dict, archived: Archived | None = None) -> dict[str, Any]:
+    """The images row for one URL (``images``: ImagesSettings; ``archived``: the copy the input
     WARCs hold, if any); never raises."""
     started = time.perf_counter()
     try:
-        fetched = from_archive(archived, settings)
+        fetched = from_archive(archived, images)
         source = "archive" if fetched is not None and fetched.status == "ok" else None
         fetch_time = archived.fetch_time if source else None
         if fetched is None:
             fetch_time = datetime.now(timezone.utc)
-            fetched = fetch(rewrite(url, settings.rewrite_prefixes), settings, pools)
+            fetched = fetch(rewrite(url, images.rewrite_prefixes), images, pools)
             source = "web"
         row: dict[str, Any] = {"status": fetched.status, "http_status": fetched.http_status,
                                "source": source, "fetch_time": fetch_time, "final_url": fetched.final_url,
                                "attempts": fetched.attempts, "detail": fetched.detail,
                                "content_type": fetched.content_type}
         if fetched.status == "ok":
-            row.update(decode(fetched.body, fetched.content_type, settings))
+            row.update(decode(fetched.body, fetched.content_type, images))
     except Exception as exc:  # noqa: BLE001 -- a bug on one URL must not fail the task
         row = {"status": "internal_error", "detail": f"{type(exc).__name__}: {exc}"[:300]}
     return {**row, "row_kind": "image", "image_url": url, "fetch_seconds": time.perf_counter() - started}
@@ -81,10 +82,10 @@ def _rows(row: dict[str, Any]) -> list[dict[str, Any]]:
     return [row, reject_row(STAGE, row["status"], row.get("detail") or row["status"], row["image_url"], None, None)]
 
 
-def images_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+def images_batches(batches: Iterator[pa.RecordBatch], config: Config) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: ``image_url`` rows in, IMAGE_ROWS out. Up to ``images.threads``
     downloads run at once, fed continuously from the task's URLs (no wait at batch ends)."""
-    images = settings.images
+    images = config.images
     configure_pillow(images.max_pixels)
     schema = IMAGE_ROWS.arrow()
     local = threading.local()

@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from udfs.settings import DatacompImageSizes, ImageSizes, ImagesSettings
 
 
-def size_reason(width: int, height: int, sizes) -> str | None:
+def size_reason(width: int, height: int, sizes: ImageSizes) -> str | None:
     """OBELICS-style size rule (``sizes``: min/max side, min/max width/height): the first one
     failed (too_small, too_large, aspect), or None."""
     aspect = width / height if height else float("inf")
@@ -44,17 +45,17 @@ def fetched_image_reason(status: str | None, width: int | None, height: int | No
     return f"image_{reason}" if reason else None
 
 
-def datacomp_size_reason(width: int, height: int, sizes) -> str | None:
+def datacomp_size_reason(width: int, height: int, sizes: DatacompImageSizes) -> str | None:
     """DataComp's basic size rule (``sizes``: min side, max long/short ratio): too_small, aspect, or None."""
     if min(width, height) < sizes.min_side:
         return "too_small"
     return "aspect" if max(width, height) > sizes.max_aspect * min(width, height) else None
 
 
-def size_tags(width: int, height: int, images_settings) -> dict[str, Any]:
+def size_tags(width: int, height: int, images: ImagesSettings) -> dict[str, Any]:
     """OBELICS and DataComp size rules as booleans, and the first failing reason of each."""
-    obelics_reason = size_reason(width, height, images_settings.obelics)
-    datacomp_reason = datacomp_size_reason(width, height, images_settings.datacomp)
+    obelics_reason = size_reason(width, height, images.obelics)
+    datacomp_reason = datacomp_size_reason(width, height, images.datacomp)
     return {"obelics_ok": obelics_reason is None, "obelics_reason": obelics_reason,
             "datacomp_ok": datacomp_reason is None, "datacomp_reason": datacomp_reason}
 
@@ -88,8 +89,8 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB") if image.mode != "RGB" else image
 
 
-def decode(body: bytes, content_type: str | None, settings) -> dict[str, Any]:
-    """The images row fields for a downloaded body (``settings``: ImagesSettings): ``status``
+def decode(body: bytes, content_type: str | None, images: ImagesSettings) -> dict[str, Any]:
+    """The images row fields for a downloaded body (``images``: ImagesSettings): ``status``
     ``ok`` with sizes, hashes and ``image_bytes``, or a failure reason and ``detail``."""
     row: dict[str, Any] = {"sha256": hashlib.sha256(body).hexdigest(), "byte_size": len(body),
                            "content_type": content_type}
@@ -103,15 +104,15 @@ def decode(body: bytes, content_type: str | None, settings) -> dict[str, Any]:
                 width, height = probe.size
                 row.update(width=width, height=height, format=probe.format,
                            n_frames=getattr(probe, "n_frames", 1))
-                if width * height > settings.max_pixels:
-                    return {**row, "status": "too_many_pixels", "detail": f"{width}x{height} > {settings.max_pixels}"}
+                if width * height > images.max_pixels:
+                    return {**row, "status": "too_many_pixels", "detail": f"{width}x{height} > {images.max_pixels}"}
                 probe.verify()
-            stack.enter_context(DECODING.hold(width * height, settings.max_pixels))
+            stack.enter_context(DECODING.hold(width * height, images.max_pixels))
             with Image.open(io.BytesIO(body)) as image:
                 image.seek(0)  # first frame of an animation
                 orientation = image.getexif().get(0x0112, 1)
                 if image.format == "JPEG":  # decode at the smallest DCT scale still >= the thumbnail
-                    image.draft("RGB", (settings.thumbnail_side, settings.thumbnail_side))
+                    image.draft("RGB", (images.thumbnail_side, images.thumbnail_side))
                 image.load()
                 upright = ImageOps.exif_transpose(image)
                 rgb = _to_rgb(upright)
@@ -131,13 +132,13 @@ def decode(body: bytes, content_type: str | None, settings) -> dict[str, Any]:
         raise
     with stack:
         thumbnail = rgb  # a new image already (exif_transpose / convert), so resized in place
-        thumbnail.thumbnail((settings.thumbnail_side, settings.thumbnail_side))
+        thumbnail.thumbnail((images.thumbnail_side, images.thumbnail_side))
         out = io.BytesIO()
-        thumbnail.save(out, format=settings.thumbnail_format.upper(), quality=settings.thumbnail_quality)
+        thumbnail.save(out, format=images.thumbnail_format.upper(), quality=images.thumbnail_quality)
     oriented = (height, width) if orientation in (5, 6, 7, 8) else (width, height)  # rotated a quarter turn
     return {**row, "status": "ok", "oriented_width": oriented[0], "oriented_height": oriented[1],
             "phash": phash(thumbnail), "image_bytes": out.getvalue(), "image_width": thumbnail.width,
-            "image_height": thumbnail.height, **size_tags(*oriented, settings)}
+            "image_height": thumbnail.height, **size_tags(*oriented, images)}
 
 
 class PixelBudget:

@@ -23,6 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 import urllib3
 
+from udfs.settings import ImagesSettings
+
 REDIRECTS = {301, 302, 303, 307, 308}
 RETRY_STATUS = {429, 500, 502, 503, 504}
 NOAI = {"noai", "noimageai"}
@@ -150,27 +152,27 @@ class _HTTPSConnection(_HeaderDeadline, urllib3.connection.HTTPSConnection):
     pass
 
 
-def _request(pool_cache: dict, url: str, settings) -> tuple[urllib3.BaseHTTPResponse, float]:
+def _request(pool_cache: dict, url: str, images: ImagesSettings) -> tuple[urllib3.BaseHTTPResponse, float]:
     """One GET to the checked address of ``url`` (no redirects followed)."""
-    scheme, host, port, address = resolve(url, tuple(settings.allowlist))
+    scheme, host, port, address = resolve(url, tuple(images.allowlist))
     key = (scheme, host, port, address)
     pool = pool_cache.get(key)
     if pool is None:
-        timeout = urllib3.Timeout(connect=settings.timeout_seconds, read=settings.timeout_seconds)
+        timeout = urllib3.Timeout(connect=images.timeout_seconds, read=images.timeout_seconds)
         if scheme == "https":
             pool = urllib3.HTTPSConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1,
                                                server_hostname=host, assert_hostname=host,
-                                               header_seconds=settings.timeout_seconds)
+                                               header_seconds=images.timeout_seconds)
             pool.ConnectionCls = _HTTPSConnection
         else:
             pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1,
-                                              header_seconds=settings.timeout_seconds)
+                                              header_seconds=images.timeout_seconds)
             pool.ConnectionCls = _HTTPConnection
         pool_cache[key] = pool
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     default_port = 443 if scheme == "https" else 80
-    headers = {"Host": host if port == default_port else f"{host}:{port}", "User-Agent": settings.user_agent,
+    headers = {"Host": host if port == default_port else f"{host}:{port}", "User-Agent": images.user_agent,
                "Accept": "image/*,*/*;q=0.5", "Accept-Encoding": "identity"}
     started = time.monotonic()
     response = pool.urlopen("GET", target, headers=headers, redirect=False, retries=False,
@@ -178,23 +180,23 @@ def _request(pool_cache: dict, url: str, settings) -> tuple[urllib3.BaseHTTPResp
     return response, started
 
 
-def _read_capped(response, started: float, settings) -> bytes:
+def _read_capped(response, started: float, images: ImagesSettings) -> bytes:
     length = response.headers.get("Content-Length")
-    if length and length.isdigit() and int(length) > settings.max_bytes:
-        raise Refused("too_large", f"Content-Length {length} > {settings.max_bytes}")
+    if length and length.isdigit() and int(length) > images.max_bytes:
+        raise Refused("too_large", f"Content-Length {length} > {images.max_bytes}")
     chunks, size = [], 0
     while chunk := response.read1(64 * 1024):  # what has arrived, so the deadline is checked as it trickles
         size += len(chunk)
-        if size > settings.max_bytes:
-            raise Refused("too_large", f"body over {settings.max_bytes} bytes")
-        if time.monotonic() - started > settings.timeout_seconds:
-            raise Refused("timeout", f"body not complete after {settings.timeout_seconds} s")
+        if size > images.max_bytes:
+            raise Refused("too_large", f"body over {images.max_bytes} bytes")
+        if time.monotonic() - started > images.timeout_seconds:
+            raise Refused("timeout", f"body not complete after {images.timeout_seconds} s")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def fetch(url: str, settings, pools: dict | None = None) -> Fetched:
-    """GET ``url`` under ``settings`` (ImagesSettings); a status for every outcome."""
+def fetch(url: str, images: ImagesSettings, pools: dict | None = None) -> Fetched:
+    """GET ``url`` under ``images`` (ImagesSettings); a status for every outcome."""
     pools = {} if pools is None else pools
     attempts = 0
     current = url
@@ -205,7 +207,7 @@ def fetch(url: str, settings, pools: dict | None = None) -> Fetched:
         complete = False  # body read to the end: the connection can be reused
         begun = time.monotonic()
         try:
-            response, started = _request(pools, current, settings)
+            response, started = _request(pools, current, images)
             status = response.status
             if status in REDIRECTS:
                 location = response.headers.get("Location")
@@ -213,23 +215,23 @@ def fetch(url: str, settings, pools: dict | None = None) -> Fetched:
                 if not location:
                     return Fetched("bad_redirect", final_url=current, http_status=status, attempts=attempts,
                                    detail="redirect without Location")
-                if redirects > settings.max_redirects:
+                if redirects > images.max_redirects:
                     return Fetched("too_many_redirects", final_url=current, http_status=status, attempts=attempts,
-                                   detail=f"more than {settings.max_redirects} redirects")
+                                   detail=f"more than {images.max_redirects} redirects")
                 current = urljoin(current, location)
                 continue
-            if status in RETRY_STATUS and attempts <= settings.retries:
-                wait = _retry_after(response.headers.get("Retry-After"), settings.max_retry_after_seconds)
-                time.sleep(wait if wait is not None else settings.backoff_seconds * 2 ** (attempts - 1))
+            if status in RETRY_STATUS and attempts <= images.retries:
+                wait = _retry_after(response.headers.get("Retry-After"), images.max_retry_after_seconds)
+                time.sleep(wait if wait is not None else images.backoff_seconds * 2 ** (attempts - 1))
                 continue
             if status != 200:
                 return Fetched(f"http_{status}", final_url=current, http_status=status, attempts=attempts)
             tags = {t.strip().lower() for value in response.headers.getlist("X-Robots-Tag")
                     for t in value.replace(";", ",").split(",")}
-            if tags & NOAI and settings.respect_noai:
+            if tags & NOAI and images.respect_noai:
                 return Fetched("robots_noai", final_url=current, http_status=status, attempts=attempts,
                                detail=f"X-Robots-Tag: {', '.join(sorted(tags & NOAI))}")
-            body = _read_capped(response, started, settings)
+            body = _read_capped(response, started, images)
             complete = True
             return Fetched("ok", body=body, content_type=response.headers.get("Content-Type"), final_url=current,
                            http_status=status, attempts=attempts)
@@ -238,7 +240,7 @@ def fetch(url: str, settings, pools: dict | None = None) -> Fetched:
         except (urllib3.exceptions.TimeoutError, socket.timeout) as exc:
             outcome = Fetched("timeout", final_url=current, attempts=attempts, detail=str(exc)[:300])
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            late = time.monotonic() - begun >= settings.timeout_seconds  # the header deadline closed it
+            late = time.monotonic() - begun >= images.timeout_seconds  # the header deadline closed it
             outcome = Fetched("timeout" if late else "connection_error", final_url=current, attempts=attempts,
                               detail=f"{type(exc).__name__}: {exc}"[:300])
         finally:
@@ -246,6 +248,6 @@ def fetch(url: str, settings, pools: dict | None = None) -> Fetched:
                 response.release_conn()
             elif response is not None:
                 response.close()  # unread or capped body: never hand this connection out again
-        if outcome.status == "timeout" or attempts > settings.retries:
+        if outcome.status == "timeout" or attempts > images.retries:
             return outcome
-        time.sleep(settings.backoff_seconds * 2 ** (attempts - 1))
+        time.sleep(images.backoff_seconds * 2 ** (attempts - 1))

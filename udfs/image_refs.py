@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
+from udfs.settings import ImageRules
+
 # OBELICS: the attributes an image URL is taken from, in order (lazy-loading libraries included).
 SOURCE_ATTRIBUTES = ("src", "data-src", "data-src-fg", "data-scroll-image", "srcset", "data-lateloadsrc",
                      "data-img-src", "data-original", "data-gt-lazy-src", "data-lazy", "data-lazy-src", "src2")
@@ -126,7 +128,7 @@ def banned_url(url: str, substrings: list[str]) -> bool:
     return any(word in lowered for word in substrings)
 
 
-def node_image_reason(url: str, width: int | None, height: int | None, rules) -> str | None:
+def node_image_reason(url: str, width: int | None, height: int | None, rules: ImageRules) -> str | None:
     """Node-level image filter (``rules`` is an ImageRules); None keeps the image."""
     parts = urlsplit(url)
     if (width is not None and width <= 2 and height is not None and height <= 2) or \

@@ -12,6 +12,7 @@ import re
 import zlib
 
 from udfs import storage
+from udfs.settings import StorageSettings
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".warc.zst", ".warc.lz4")
 MANIFEST_SUFFIXES = (".paths", ".paths.gz", ".txt", ".txt.gz", ".lst", ".manifest")
@@ -23,7 +24,7 @@ class InputError(ValueError):
     """The input cannot be resolved to any file: the run cannot proceed."""
 
 
-def resolve_input(spec: str, storage_settings, cc_prefix: str) -> list[str]:
+def resolve_input(spec: str, storage_settings: StorageSettings, cc_prefix: str) -> list[str]:
     """Files named by ``spec``, de-duplicated, in a stable order."""
     files = _resolve(spec.strip(), storage_settings, cc_prefix)
     if not files:
@@ -31,20 +32,20 @@ def resolve_input(spec: str, storage_settings, cc_prefix: str) -> list[str]:
     return list(dict.fromkeys(files))
 
 
-def _resolve(spec: str, st, cc_prefix: str) -> list[str]:
+def _resolve(spec: str, storage_settings: StorageSettings, cc_prefix: str) -> list[str]:
     if not storage.supported(spec):
         raise InputError(f"unsupported input scheme: {spec} (use a local path, s3:// or gs://)")
     if storage.is_remote(spec):  # s3:// (boto3) or gs:// (fsspec)
         if spec.endswith("/"):
-            return storage.list_files(spec, st)
-        if not storage.exists(spec, st):
+            return storage.list_files(spec, storage_settings)
+        if not storage.exists(spec, storage_settings):
             raise InputError(f"input not found: {spec}")
-        if storage.list_files(spec.rstrip("/") + "/", st, limit=1):
-            return storage.list_files(spec.rstrip("/") + "/", st)
-        return _file_or_manifest(spec, st, cc_prefix)
+        if storage.list_files(spec.rstrip("/") + "/", storage_settings, limit=1):
+            return storage.list_files(spec.rstrip("/") + "/", storage_settings)
+        return _file_or_manifest(spec, storage_settings, cc_prefix)
     path = storage.local_path(spec)
     if glob.has_magic(path):
-        matches = storage.list_files(path, st)
+        matches = storage.list_files(path, storage_settings)
         if not matches:
             raise InputError(f"input glob matches no files: {spec}")
         return [os.path.abspath(m) for m in matches]
@@ -53,16 +54,16 @@ def _resolve(spec: str, st, cc_prefix: str) -> list[str]:
                 if not n.startswith(".") and os.path.isfile(os.path.join(path, n))]
     if not os.path.exists(path):
         raise InputError(f"input not found: {spec}")
-    return _file_or_manifest(os.path.abspath(path), st, cc_prefix)
+    return _file_or_manifest(os.path.abspath(path), storage_settings, cc_prefix)
 
 
-def _file_or_manifest(uri: str, st, cc_prefix: str) -> list[str]:
+def _file_or_manifest(uri: str, storage_settings: StorageSettings, cc_prefix: str) -> list[str]:
     name = uri.lower()
     if name.endswith(ARCHIVE_SUFFIXES):
         return [uri]
-    if not name.endswith(MANIFEST_SUFFIXES) and not _looks_like_manifest(_text_head(uri, st)):
+    if not name.endswith(MANIFEST_SUFFIXES) and not _looks_like_manifest(_text_head(uri, storage_settings)):
         return [uri]  # an archive (or garbage, which ingest rejects as unreadable_file)
-    data = storage.read_bytes(uri, st)
+    data = storage.read_bytes(uri, storage_settings)
     if data[:2] == GZIP_MAGIC:
         try:
             data = gzip.decompress(data)
@@ -93,9 +94,9 @@ def _looks_like_manifest(head: bytes) -> bool:
     return bool(lines) and all(_PATH_LINE.match(ln.strip()) and (b"/" in ln or b"." in ln) for ln in lines)
 
 
-def _text_head(uri: str, st, size: int = 4096) -> bytes:
+def _text_head(uri: str, storage_settings: StorageSettings, size: int = 4096) -> bytes:
     """The first bytes of a file, decompressed when it is gzip."""
-    stream, _ = storage.open_binary(uri, st)
+    stream, _ = storage.open_binary(uri, storage_settings)
     with stream:
         head = stream.read(size)
     if head[:2] == GZIP_MAGIC:

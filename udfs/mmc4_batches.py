@@ -19,6 +19,7 @@ from udfs.arrow_rows import reject_row, to_batch
 from udfs.assignment import is_core, place
 from udfs.mmc4_images import candidates
 from udfs.sentences import mode_for, split_documents
+from udfs.settings import Config
 
 STAGE = "mmc4"
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
@@ -34,28 +35,28 @@ def image_name(sha256: str, image_format: str | None) -> str:
     return f"{sha256}.{EXTENSIONS.get(image_format or '', (image_format or 'bin').lower())}"
 
 
-def prepared_row(doc: dict[str, Any], split: tuple[list[str], list[int]], settings) -> dict[str, Any]:
+def prepared_row(doc: dict[str, Any], split: tuple[list[str], list[int]], config: Config) -> dict[str, Any]:
     """The prepared document (or a reject when it has no sentence)."""
     sentences, positions = split
     if not sentences:
         return _reject(doc, "no_sentences", "the document has no text to split into sentences")
     refs = sorted(doc.get("image_refs") or [], key=lambda r: r["position"])
-    kept, dropped = candidates(refs, settings.mmc4, settings.extract.images.banned_url_substrings)
+    kept, dropped = candidates(refs, config.mmc4, config.extract.images.banned_url_substrings)
     return {
         **{k: doc.get(k) for k in DOCUMENT_FIELDS}, "row_kind": "document",
         "text_list": sentences, "text_positions": positions,
-        "sentences": mode_for(doc.get("lang"), settings.mmc4.sentences),
+        "sentences": mode_for(doc.get("lang"), config.mmc4.sentences),
         "candidates": [{"raw_url": r["image_url"], "image_sha256": r["sha256"], "position": r["position"],
                         "image_name": image_name(r["sha256"], r.get("format"))} for r in kept],
         "dropped_images": [{"raw_url": url, "reason": reason} for url, reason in dropped],
     }
 
 
-def prepare_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+def prepare_batches(batches: Iterator[pa.RecordBatch], config: Config) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: (doc_id, url, texts, lang, warc_filename, warc_record_offset,
     image_refs) in, MMC4_PREPARED out."""
     schema = MMC4_PREPARED.arrow()
-    mode, model = settings.mmc4.sentences, settings.nlp.spacy_model
+    mode, model = config.mmc4.sentences, config.nlp.spacy_model
     for batch in batches:
         docs = batch.to_pylist()
         try:
@@ -67,7 +68,7 @@ def prepare_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.
             try:
                 split = splits[i] if splits is not None else split_documents([(doc["texts"] or [], doc["lang"])],
                                                                              mode, model)[0]
-                out.append(prepared_row(doc, split, settings))
+                out.append(prepared_row(doc, split, config))
             except Exception as exc:  # noqa: BLE001 -- a bug on one document must not fail the task
                 out.append(_reject(doc, "mmc4_error", f"{type(exc).__name__}: {exc}"))
         yield to_batch(out, schema)
@@ -100,10 +101,10 @@ def _matrices(column: pa.Array, index: str) -> list[tuple[np.ndarray, np.ndarray
     return out
 
 
-def retrofit_row(doc: dict[str, Any], sentence_vectors, image_vectors, settings, model: str) -> dict[str, Any]:
+def retrofit_row(doc: dict[str, Any], sentence_vectors, image_vectors, config: Config, model: str) -> dict[str, Any]:
     """The mmc4 row of one prepared document (or a reject: no_matching_image,
     missing_sentence_embedding)."""
-    mmc4 = settings.mmc4
+    mmc4 = config.mmc4
     text_list = doc["text_list"]
     dropped = list(doc.get("dropped_images") or [])
     found = dict(zip(*image_vectors)) if image_vectors is not None else {}
@@ -140,7 +141,7 @@ def retrofit_row(doc: dict[str, Any], sentence_vectors, image_vectors, settings,
     }
 
 
-def retrofit_batches(batches: Iterator[pa.RecordBatch], settings, model: str) -> Iterator[pa.RecordBatch]:
+def retrofit_batches(batches: Iterator[pa.RecordBatch], config: Config, model: str) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: prepared documents with ``could_have_url_duplicate``,
     ``sentence_vectors`` (list<struct<i, embedding>>) and ``image_vectors``
     (list<struct<position, embedding>>) in, MMC4_ROWS out."""
@@ -152,7 +153,7 @@ def retrofit_batches(batches: Iterator[pa.RecordBatch], settings, model: str) ->
         out = []
         for doc, sv, iv in zip(docs, sentence_vectors, image_vectors):
             try:
-                out.append(retrofit_row(doc, sv, iv, settings, model))
+                out.append(retrofit_row(doc, sv, iv, config, model))
             except Exception as exc:  # noqa: BLE001 -- a bug on one document must not fail the task
                 out.append(_reject(doc, "mmc4_error", f"{type(exc).__name__}: {exc}"))
         yield to_batch(out, schema)

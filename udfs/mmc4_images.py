@@ -10,13 +10,14 @@ from typing import Any
 
 from udfs.image_decode import fetched_image_reason, size_reason
 from udfs.image_refs import banned_url
+from udfs.settings import Mmc4Settings
 
 # One image of a document as the mmc4 stage sees it: its docs position and URL, and its
 # images-table row (status, format, oriented size, phash, sha256; None when never fetched).
 ImageRef = dict[str, Any]
 
 
-def candidate_reason(ref: ImageRef, mmc4, banned: list[str]) -> str | None:
+def candidate_reason(ref: ImageRef, mmc4: Mmc4Settings, banned: list[str]) -> str | None:
     """Why an image cannot be a candidate (``mmc4``: Mmc4Settings), or None."""
     reason = fetched_image_reason(ref.get("status"), ref.get("oriented_width"), ref.get("oriented_height"),
                                   lambda w, h: size_reason(w, h, mmc4.images))
@@ -33,7 +34,8 @@ def hamming(a: int, b: int) -> int:
     return bin((a ^ b) & 0xFFFF_FFFF_FFFF_FFFF).count("1")
 
 
-def candidates(refs: list[ImageRef], mmc4, banned: list[str]) -> tuple[list[ImageRef], list[tuple[str, str]]]:
+def candidates(refs: list[ImageRef], mmc4: Mmc4Settings,
+               banned: list[str]) -> tuple[list[ImageRef], list[tuple[str, str]]]:
     """(candidates in page order, [(url, reason)] for the other images)."""
     kept: list[ImageRef] = []
     dropped: list[tuple[str, str]] = []

@@ -11,10 +11,11 @@ import io
 import numpy as np
 
 from udfs import storage
+from udfs.settings import StorageSettings
 
 
 @lru_cache(maxsize=2)
-def load_head(path: str, storage_settings) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+def load_head(path: str, storage_settings: StorageSettings) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     arrays = np.load(io.BytesIO(storage.read_bytes(path, storage_settings)))
     layers = []
     while f"w{len(layers)}" in arrays:

@@ -24,6 +24,7 @@ from schemas.warc_files import WARC_FILES
 from udfs import storage
 from udfs.arrow_rows import Batcher, reject_row, to_batch
 from udfs.charset import CharsetError, decode_html
+from udfs.settings import Config, IngestSettings
 from udfs.side_output import SideWriter
 from udfs.http_body import BodyError, decode_body, html_type, media_type, parse_response
 from udfs.warc import RawRecord, ReadLog, Unreadable, is_transient, read_archive
@@ -85,7 +86,8 @@ def archived_image(rec: RawRecord, url: str, warc_filename: str, status: int | N
     }
 
 
-def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[str, Any]:  # noqa: C901 -- per record kind
+def classify(rec: RawRecord, warc_filename: str, crawl: str,  # noqa: C901 -- per record kind
+             ingest: IngestSettings) -> dict[str, Any]:
     """One record to a page row, an archived image row or a reject row (plain dicts of their
     tables' columns, with ``row_kind``)."""
     headers = rec.headers
@@ -110,7 +112,7 @@ def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[s
     resp = parse_response(block)
     if resp is None and warc_type in ("application/http", ""):
         return reject("malformed_http", f"no HTTP status line in a {warc_type or 'untyped'} response record")
-    if resp is not None and settings.keep_status and resp.status not in settings.keep_status:
+    if resp is not None and ingest.keep_status and resp.status not in ingest.keep_status:
         return reject(f"http_status_{resp.status}", f"HTTP status {resp.status}")
     declared, charset = media_type(resp.headers.get("content-type")) if resp else (warc_type, media_type(
         headers.get("Content-Type"))[1])
@@ -119,9 +121,9 @@ def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[s
     kind = html_type(declared, identified, payload)
     if kind is None and url and (resp is None or resp.status == 200) and is_image(declared, identified, payload):
         try:
-            body = decode_body(resp, settings.max_image_bytes) if resp is not None else payload
-            if len(body) > settings.max_image_bytes:
-                raise BodyError("too_large", f"image of {len(body)} bytes exceeds {settings.max_image_bytes}")
+            body = decode_body(resp, ingest.max_image_bytes) if resp is not None else payload
+            if len(body) > ingest.max_image_bytes:
+                raise BodyError("too_large", f"image of {len(body)} bytes exceeds {ingest.max_image_bytes}")
         except BodyError as exc:
             return reject(exc.reason, str(exc))
         content_type = resp.headers.get("content-type") if resp is not None else headers.get("Content-Type")
@@ -129,9 +131,9 @@ def classify(rec: RawRecord, warc_filename: str, crawl: str, settings) -> dict[s
     if kind is None:
         return reject("not_html", f"content type {declared or 'missing'}")
     try:
-        body = decode_body(resp, settings.max_html_bytes) if resp is not None else payload
-        if len(body) > settings.max_html_bytes:
-            raise BodyError("too_large", f"body of {len(body)} bytes exceeds {settings.max_html_bytes}")
+        body = decode_body(resp, ingest.max_html_bytes) if resp is not None else payload
+        if len(body) > ingest.max_html_bytes:
+            raise BodyError("too_large", f"body of {len(body)} bytes exceeds {ingest.max_html_bytes}")
         html, codec, source = decode_html(body, charset)
     except BodyError as exc:
         return reject(exc.reason, str(exc))
@@ -170,9 +172,9 @@ def _block_filter(max_bytes: int):
     return want
 
 
-def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
+def ingest_file(uri: str, config: Config) -> Iterator[dict[str, Any]]:
     """Rows for one input file: its pages, archived images and rejects, then its warc_files row.
-    ``settings`` is the run's Config (only ``ingest`` and ``storage`` are read)."""
+    ``config`` is the run's Config (only ``ingest`` and ``storage`` are read)."""
     started = time.perf_counter()
     crawl = crawl_from_name(uri)
     log = ReadLog()
@@ -180,9 +182,9 @@ def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
     records_read = 0
     size = None
     try:
-        size = storage.size(uri, settings.storage)
-        items = _guarded(read_archive(lambda: storage.open_binary(uri, settings.storage)[0], size,
-                                      _block_filter(settings.ingest.max_record_bytes), log))
+        size = storage.size(uri, config.storage)
+        items = _guarded(read_archive(lambda: storage.open_binary(uri, config.storage)[0], size,
+                                      _block_filter(config.ingest.max_record_bytes), log))
     except Exception as exc:  # the file cannot be opened at all: one reject for the file
         if is_transient(exc):
             raise
@@ -196,7 +198,7 @@ def ingest_file(uri: str, settings) -> Iterator[dict[str, Any]]:
             if item.warc_type == "warcinfo":
                 crawl = warcinfo_crawl(item.block) or crawl
             try:
-                row = classify(item, uri, crawl, settings.ingest)
+                row = classify(item, uri, crawl, config.ingest)
             except Exception as exc:  # noqa: BLE001 -- a bug or an input we did not foresee: never kill the task
                 row = _reject("internal_error", f"{type(exc).__name__}: {exc}", uri, item.offset,
                               item.headers.get("WARC-Target-URI"))
@@ -242,15 +244,15 @@ def row_bytes(row: dict[str, Any]) -> int:
     return len(row.get("html") or row.get("payload") or "")
 
 
-def ingest_batches(batches: Iterator[pa.RecordBatch], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
+def ingest_batches(batches: Iterator[pa.RecordBatch], config: Config, side_dir: str) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter; each input row names one file. Pages go back to Spark (PAGES schema),
     with their HTML only when ``ingest.store_html``; the file's archived images, rejects and
     warc_files row go to side files under ``side_dir`` (``udfs.side_output``)."""
-    schema, limits = PAGES.arrow(), settings.ingest
+    schema, limits = PAGES.arrow(), config.ingest
     for uri in input_files(batches):
-        with SideWriter(side_dir, uri, side_schemas(INGEST_SIDE), settings.storage) as side:
+        with SideWriter(side_dir, uri, side_schemas(INGEST_SIDE), config.storage) as side:
             pages = Batcher(schema, limits.batch_rows, limits.batch_bytes)
-            for row in ingest_file(uri, settings):
+            for row in ingest_file(uri, config):
                 if row["row_kind"] != "page":
                     side.add(row["row_kind"], row, row_bytes(row))
                     continue

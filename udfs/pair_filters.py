@@ -4,14 +4,16 @@ and more than 5 characters, and is in a kept language (fastText lid.176), checke
 from __future__ import annotations
 
 from udfs.image_decode import datacomp_size_reason, fetched_image_reason
+from udfs.settings import CurateSettings, DatacompImageSizes
 
 
-def pair_image_reason(status: str | None, width: int | None, height: int | None, sizes) -> str | None:
+def pair_image_reason(status: str | None, width: int | None, height: int | None,
+                      sizes: DatacompImageSizes) -> str | None:
     """Why the pair's image fails (``sizes``: images.datacomp), or None."""
     return fetched_image_reason(status, width, height, lambda w, h: datacomp_size_reason(w, h, sizes))
 
 
-def caption_reason(caption: str | None, lang: str, curate) -> str | None:
+def caption_reason(caption: str | None, lang: str, curate: CurateSettings) -> str | None:
     """Why the caption fails (``curate``: CurateSettings), or None."""
     text = (caption or "").strip()
     if len(text.split()) < curate.min_caption_words:

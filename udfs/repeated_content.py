@@ -16,6 +16,7 @@ import xxhash
 from schemas.dedup_rows import DEDUP_ROWS
 from udfs.arrow_rows import reject_row, to_batch
 from udfs.minhash import normalize_text
+from udfs.settings import Config
 from udfs.text_metrics import words
 
 STAGE = "dedup"
@@ -83,11 +84,11 @@ def cleaned_or_reason(doc: dict[str, Any], drop_paragraphs: set[int], drop_image
     return cleaned, None
 
 
-def cleanup_batches(batches: Iterator[pa.RecordBatch], settings) -> Iterator[pa.RecordBatch]:
+def cleanup_batches(batches: Iterator[pa.RecordBatch], config: Config) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter: docs rows with ``drop_paragraphs``/``drop_images`` in, DEDUP_ROWS out
     (``docs_dedup`` rows and rejects). A document that cannot be processed becomes a reject."""
     schema = DEDUP_ROWS.arrow()
-    extract = settings.extract
+    extract = config.extract
     min_images = max(extract.min_images, 1) if extract.require_images else 0
     for batch in batches:
         rows = []

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from udfs import storage
 from udfs.arrow_rows import to_batch
+from udfs.settings import StorageSettings
 
 FLUSH_ROWS = 4096
 FLUSH_BYTES = 16 << 20
@@ -35,7 +36,7 @@ class SideWriter:
     """Side rows of one input unit; use as a context manager (files move to ``side_dir`` only
     when the block ends without an exception)."""
 
-    def __init__(self, side_dir: str, unit: str, schemas: dict[str, pa.Schema], storage_settings,
+    def __init__(self, side_dir: str, unit: str, schemas: dict[str, pa.Schema], storage_settings: StorageSettings,
                  flush_rows: int = FLUSH_ROWS, flush_bytes: int = FLUSH_BYTES):
         self.side_dir, self.key, self.schemas = side_dir.rstrip("/"), side_key(unit), schemas
         self.storage, self.flush_rows, self.flush_bytes = storage_settings, flush_rows, flush_bytes

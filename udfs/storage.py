@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlparse
 
+from udfs.settings import StorageSettings
+
 S3_SCHEMES = ("s3", "s3a", "s3n")
 FSSPEC_SCHEMES = ("gs", "gcs", "memory")  # memory://: fsspec's in-process filesystem (tests)
 
@@ -62,12 +64,12 @@ def _s3_client(endpoint_url: str | None, region: str, anonymous: bool):
     return boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
 
 
-def s3_client(storage):
+def s3_client(storage: StorageSettings):
     """A cached boto3 S3 client for ``storage`` (a StorageSettings)."""
     return _s3_client(storage.s3_endpoint_url, storage.s3_region, storage.s3_anonymous)
 
 
-def open_binary(uri: str, storage) -> tuple[BinaryIO, int | None]:
+def open_binary(uri: str, storage: StorageSettings) -> tuple[BinaryIO, int | None]:
     """A readable binary stream over ``uri`` and its size in bytes (None if unknown)."""
     if is_s3(uri):
         bucket, key = split_s3(uri)
@@ -80,7 +82,7 @@ def open_binary(uri: str, storage) -> tuple[BinaryIO, int | None]:
     return open(path, "rb", buffering=1 << 20), os.path.getsize(path)
 
 
-def open_at(uri: str, offset: int, storage) -> BinaryIO:
+def open_at(uri: str, offset: int, storage: StorageSettings) -> BinaryIO:
     """A readable binary stream over ``uri`` from byte ``offset`` (an S3 range request)."""
     if is_s3(uri):
         bucket, key = split_s3(uri)
@@ -96,7 +98,7 @@ def open_at(uri: str, offset: int, storage) -> BinaryIO:
     return stream
 
 
-def size(uri: str, storage) -> int | None:
+def size(uri: str, storage: StorageSettings) -> int | None:
     """Size in bytes of a file or object; raises like ``open_binary`` when it cannot be read."""
     if is_s3(uri):
         bucket, key = split_s3(uri)
@@ -110,13 +112,13 @@ def size(uri: str, storage) -> int | None:
     return os.path.getsize(path)
 
 
-def read_bytes(uri: str, storage) -> bytes:
+def read_bytes(uri: str, storage: StorageSettings) -> bytes:
     stream, _ = open_binary(uri, storage)
     with stream:
         return stream.read()
 
 
-def write_bytes(uri: str, data: bytes, storage) -> None:
+def write_bytes(uri: str, data: bytes, storage: StorageSettings) -> None:
     if is_s3(uri):
         bucket, key = split_s3(uri)
         s3_client(storage).put_object(Bucket=bucket, Key=key, Body=data)
@@ -132,7 +134,7 @@ def write_bytes(uri: str, data: bytes, storage) -> None:
     tmp.replace(path)
 
 
-def put_file(local: str, uri: str, storage) -> None:
+def put_file(local: str, uri: str, storage: StorageSettings) -> None:
     """Move the local file ``local`` to ``uri`` (S3: a multipart upload streamed from disk, so
     memory does not grow with the file); replaces what is there in one step."""
     if is_s3(uri):
@@ -152,7 +154,7 @@ def put_file(local: str, uri: str, storage) -> None:
     tmp.replace(path)
 
 
-def delete_tree(uri: str, storage) -> None:
+def delete_tree(uri: str, storage: StorageSettings) -> None:
     """Remove a folder (local) or every object under a prefix (S3); absent is fine."""
     if is_s3(uri):
         bucket, key = split_s3(uri.rstrip("/") + "/")
@@ -170,7 +172,7 @@ def delete_tree(uri: str, storage) -> None:
     shutil.rmtree(local_path(uri), ignore_errors=True)
 
 
-def exists(uri: str, storage) -> bool:
+def exists(uri: str, storage: StorageSettings) -> bool:
     if is_s3(uri):
         bucket, key = split_s3(uri)
         client = s3_client(storage)
@@ -185,7 +187,7 @@ def exists(uri: str, storage) -> bool:
     return os.path.exists(local_path(uri))
 
 
-def list_files(prefix: str, storage, limit: int | None = None) -> list[str]:
+def list_files(prefix: str, storage: StorageSettings, limit: int | None = None) -> list[str]:
     """Objects under an ``s3://`` prefix, or files matching a local glob, sorted."""
     if is_s3(prefix):
         bucket, key = split_s3(prefix)
@@ -207,7 +209,7 @@ def list_files(prefix: str, storage, limit: int | None = None) -> list[str]:
     return sorted(p for p in glob.glob(local_path(prefix)) if os.path.isfile(p))[:limit]
 
 
-def list_folders(uri: str, storage) -> list[str]:
+def list_folders(uri: str, storage: StorageSettings) -> list[str]:
     """Names of the folders (S3: common prefixes) directly under ``uri``, sorted; none if absent."""
     if is_s3(uri):
         bucket, key = split_s3(uri.rstrip("/") + "/")

@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from udfs import text_metrics as tm
+from udfs.settings import TextThresholds
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ def text_signals(text: str, lang: str) -> TextSignals:
     )
 
 
-def text_reasons(s: TextSignals, t) -> list[str]:
+def text_reasons(s: TextSignals, t: TextThresholds) -> list[str]:
     """Reasons ``s`` fails thresholds ``t`` (a TextThresholds), in a fixed order; [] keeps it.
     A None signal (no word list for the language, or not stored) fails nothing."""
     def over(value, limit) -> bool:

@@ -14,32 +14,34 @@ from schemas.docs import ALT_PAIRS
 from schemas.pages import PAGES
 from udfs.documents import documents, load_models
 from udfs.page_records import INGEST_SIDE, ingest_file, input_files, row_bytes
+from udfs.settings import Config
 from udfs.side_output import SideWriter
 
 SIDE = {**INGEST_SIDE, "page": PAGES, "alt_pair": ALT_PAIRS}
 
 
-def warc_documents_batches(batches: Iterator[pa.RecordBatch], settings, side_dir: str) -> Iterator[pa.RecordBatch]:
+def warc_documents_batches(batches: Iterator[pa.RecordBatch], config: Config,
+                           side_dir: str) -> Iterator[pa.RecordBatch]:
     """mapInArrow adapter; each input row names one file."""
-    load_models(settings.extract)
+    load_models(config.extract)
     schemas = {kind: table.arrow() for kind, table in SIDE.items()}
     for uri in input_files(batches):
-        with SideWriter(side_dir, uri, schemas, settings.storage) as side:
-            yield from documents(_pages(uri, settings, side), settings, side)
+        with SideWriter(side_dir, uri, schemas, config.storage) as side:
+            yield from documents(_pages(uri, config, side), config, side)
 
 
-def _pages(uri: str, settings, side: SideWriter) -> Iterator[dict[str, Any]]:
+def _pages(uri: str, config: Config, side: SideWriter) -> Iterator[dict[str, Any]]:
     """The file's pages, each handed out (to be extracted) before it goes to the side table;
     every other row of the file goes there directly. The warc_files row gets the time the
     pages' extraction took (the time between handing a page out and being asked for the next)."""
     extracting = 0.0
-    for row in ingest_file(uri, settings):
+    for row in ingest_file(uri, config):
         kind = row["row_kind"]
         if kind == "page":
             started = time.perf_counter()
             yield row
             extracting += time.perf_counter() - started
-            if not settings.ingest.store_html:
+            if not config.ingest.store_html:
                 row["html"] = None
             side.add("page", row, row_bytes(row))
             continue
