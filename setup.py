@@ -55,6 +55,8 @@ setup(
             "requests>=2.34.2,<3",  # the bare download loop of the images benchmark
             "hypothesis>=6.168.3,<7",  # HTML fuzzing (tests/unit/test_fuzz_extract.py, bench/fuzz.py)
             "lapjv>=1.3.29,<2",  # MMC4's own solver: the oracle of the assignment tests
+            "datatrove>=0.10.1,<0.11",  # oracle of the quality-rule tests (its English words need spaCy: nlp)
+            "ruff>=0.17.5,<0.18",  # linter
         ],
     },
 )
