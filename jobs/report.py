@@ -10,7 +10,7 @@ import json
 
 from jobs.runtime import RunContext
 from jobs.stage import Stage
-from jobs.tables import read_table, written
+from jobs.tables import read_documents, read_table, written
 from schemas.archived_images import ARCHIVED_IMAGES
 from schemas.clip import CLIP_SCORES
 from schemas.curate import OBELICS, PAIRS
@@ -89,11 +89,9 @@ def samples(spark, ctx: RunContext, present: set[str]) -> str:
     and rejected ones: the same ones on every run of the same tables (by hash, not at random)."""
     from pyspark.sql import functions as F
 
-    source = next((t for t in (OBELICS, DOCS_DEDUP) if t.name in present), None)
-    docs = (read_table(spark, source, ctx) if source else read_table(spark, DOCS, ctx).where("keep")) \
-        if source or DOCS.name in present else None
-    chosen = [] if docs is None else [r.asDict() for r in docs.select("doc_id", "url", "texts", "images")
-                                      .orderBy(F.xxhash64("doc_id")).limit(SAMPLE_DOCS).collect()]
+    docs = read_table(spark, OBELICS, ctx) if OBELICS.name in present else read_documents(spark, ctx)[0]
+    chosen = [r.asDict() for r in docs.select("doc_id", "url", "texts", "images")
+              .orderBy(F.xxhash64("doc_id")).limit(SAMPLE_DOCS).collect()]
     wanted = {u for d in chosen for u in [u for u in d["images"] if u][:SAMPLE_IMAGES]}
     stored = {}
     if IMAGES.name in present and wanted:

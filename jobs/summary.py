@@ -38,9 +38,10 @@ def print_summary(ctx: RunContext, results: dict[str, dict], tables: tuple[str, 
     for name in tables:
         print(f"  table {name:<12} {ctx.path(name)}")
     print(f"  stats               {ctx.path('_stats')}/<stage>.json")
+    rules = rules_line(results)
     for stage, stats in results.items():
-        if stage == "dedup" and rules_line(results):
-            print(rules_line(results))
+        if stage == "dedup" and rules:
+            print(rules)
         print(stage_line(stage, stats))
     report = results.get("report")
     if isinstance(report, dict) and report.get("report"):
