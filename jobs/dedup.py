@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from jobs.runtime import RunContext
+from jobs.runtime import RunContext, local_checkpoint
 from jobs.stage import Stage, write_by_kind
 from jobs.tables import decided_documents, read_table, write_table
 from schemas.dedup_index import DEDUP_INDEX
@@ -63,21 +63,21 @@ def connected_components(spark, edges, max_iterations: int, checkpoint_every: in
     Iterative min-label propagation in Spark; returns the labels and the rounds it took."""
     from pyspark.sql import functions as F
 
-    both = edges.select("src", "dst").union(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst"))) \
-        .localCheckpoint()  # the edges' lineage would otherwise be planned again every round
-    labels = both.groupBy("src").agg(F.least(F.min("dst"), F.first("src")).alias("label")) \
-        .withColumnRenamed("src", "doc_id").localCheckpoint()
+    # the edges' lineage would otherwise be planned (and printed) again every round
+    both = local_checkpoint(edges.select("src", "dst")
+                            .union(edges.select(F.col("dst").alias("src"), F.col("src").alias("dst"))))
+    labels = local_checkpoint(both.groupBy("src").agg(F.least(F.min("dst"), F.first("src")).alias("label"))
+                              .withColumnRenamed("src", "doc_id"))
     for rounds in range(1, max_iterations + 1):
         incoming = both.join(labels.withColumnRenamed("doc_id", "src"), "src") \
             .groupBy(F.col("dst").alias("doc_id")).agg(F.min("label").alias("incoming"))
         updated = labels.join(incoming, "doc_id", "left") \
             .select("doc_id", F.least("label", F.coalesce("incoming", "label")).alias("label"))
-        updated = updated.localCheckpoint() if rounds % checkpoint_every == 0 else updated.cache()
+        updated = local_checkpoint(updated) if rounds % checkpoint_every == 0 else updated.cache()
         changed = updated.join(labels.withColumnRenamed("label", "old"), "doc_id").where("label != old").count()
         labels.unpersist()
         labels = updated
         if changed == 0:
-            both.unpersist()
             return labels.withColumnRenamed("label", "component"), rounds
     raise RuntimeError(f"connected components did not converge in {max_iterations} rounds "
                        "(raise dedup.max_iterations)")
@@ -180,9 +180,8 @@ def write_index(spark, ctx: RunContext, keys, kept, sources: list[str]) -> None:
 
 
 def find_duplicates(spark, keys, index, settings):
-    """The duplicates rows of new documents, by kind in order, the component rounds, and the
-    cached groups (to unpersist once written). The grouping steps move only the small key
-    columns; MinHash arrays join in for the last step."""
+    """The duplicates rows of new documents, by kind in order, and the component rounds. The
+    grouping steps move only the small key columns; MinHash arrays join in for the last step."""
     from pyspark.sql import functions as F
 
     pool = keys.select(*GROUP_COLUMNS)
@@ -191,7 +190,7 @@ def find_duplicates(spark, keys, index, settings):
     remaining = pool.select(*SMALL_COLUMNS)
     found = []
     for column, kind in (("norm_url", "url"), ("content_hash", "exact"), ("image_set_hash", "image_set")):
-        group = _losers(remaining, column, kind).cache()
+        group = local_checkpoint(_losers(remaining, column, kind))
         found.append(group)
         remaining = remaining.join(group.select("doc_id"), "doc_id", "left_anti")
     removed = found[0].select("doc_id")
@@ -202,11 +201,10 @@ def find_duplicates(spark, keys, index, settings):
     duplicates = found[0]
     for group in (*found[1:], near):
         duplicates = duplicates.unionByName(group)
-    return duplicates, rounds, found
+    return duplicates, rounds
 
 
 def work(spark, ctx: RunContext) -> dict:
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     settings = ctx.config.dedup
@@ -215,41 +213,36 @@ def work(spark, ctx: RunContext) -> dict:
     docs = decided.where("keep")
     drop_images, frequent = frequent_images(docs, settings)
     docs = docs.join(drop_images, "doc_id", "left")
-    keys = (docs.select(*DOC_COLUMNS).mapInArrow(partial(keys_batches, config=ctx.config), DEDUP_KEYS.spark())
-            .withColumn("indexed", F.lit(False))
-            .persist(StorageLevel.DISK_ONLY))  # on disk: executors keep their memory for the joins
-    try:
-        # the input files of every document, kept or not: their index entries are replaced
-        sources = sorted({source_file(r[0]) for r in decided.select("general_metadata.warc_filename").distinct()
-                          .collect()})
-        index = earlier_runs(spark, ctx, keys, sources)
-        compared = index.count() if index is not None else 0
-        duplicates, rounds, cached = find_duplicates(spark, keys, index, settings)
-        write_table(duplicates, DUPLICATES, ctx)
-        for group in cached:
-            group.unpersist()
-        written = read_table(spark, DUPLICATES, ctx)  # later steps read the table, not its lineage
+    # computed once; the joins below use it many times (a cut lineage: see local_checkpoint)
+    keys = local_checkpoint(docs.select(*DOC_COLUMNS).mapInArrow(partial(keys_batches, config=ctx.config),
+                                                                 DEDUP_KEYS.spark()).withColumn("indexed", F.lit(False)))
+    # the input files of every document, kept or not: their index entries are replaced
+    sources = sorted({source_file(r[0]) for r in decided.select("general_metadata.warc_filename").distinct()
+                      .collect()})
+    index = earlier_runs(spark, ctx, keys, sources)
+    compared = index.count() if index is not None else 0
+    duplicates, rounds = find_duplicates(spark, keys, index, settings)
+    write_table(duplicates, DUPLICATES, ctx)
+    written = read_table(spark, DUPLICATES, ctx)  # later steps read the table, not its lineage
 
-        survivors = keys.join(written.select("doc_id"), "doc_id", "left_anti")
-        drop_paragraphs, repeated = repeated_paragraphs(survivors, settings)
-        cleanup_in = (docs.join(survivors.select("doc_id"), "doc_id", "left_semi")
-                      .join(drop_paragraphs, "doc_id", "left").select(*DOCS.names, *INPUT_COLUMNS))
-        rows = cleanup_in.mapInArrow(partial(cleanup_batches, config=ctx.config), DEDUP_ROWS.spark())
-        reason = F.create_map(*[F.lit(x) for kv in REASONS.items() for x in kv])[F.col("kind")]
-        duplicate_rejects = written.join(keys, "doc_id").select(
-            F.lit(NAME).alias("stage"), reason.alias("reason"), F.col("doc_id").alias("key"), "warc_filename",
-            "warc_record_offset", F.concat(F.lit("duplicate of "), F.col("kept_doc_id"),
-                                           F.when(F.col("against_index"), F.lit(" (earlier run)"))
-                                           .otherwise(F.lit(""))).alias("detail"))
-        write_by_kind(spark, ctx, NAME, [(rows, {"doc": DOCS_DEDUP})], rejects=duplicate_rejects)
-        kept = read_table(spark, DOCS_DEDUP, ctx)
-        if settings.use_index:
-            write_index(spark, ctx, keys, kept, sources)
-        input_rows = keys.count()
-        extra = _extra_stats(written, kept, frequent, repeated)
-        extra.update(index_entries_compared=compared, key_errors=keys.where(F.col("key_error").isNotNull()).count())
-    finally:
-        keys.unpersist()
+    survivors = keys.join(written.select("doc_id"), "doc_id", "left_anti")
+    drop_paragraphs, repeated = repeated_paragraphs(survivors, settings)
+    cleanup_in = (docs.join(survivors.select("doc_id"), "doc_id", "left_semi")
+                  .join(drop_paragraphs, "doc_id", "left").select(*DOCS.names, *INPUT_COLUMNS))
+    rows = cleanup_in.mapInArrow(partial(cleanup_batches, config=ctx.config), DEDUP_ROWS.spark())
+    reason = F.create_map(*[F.lit(x) for kv in REASONS.items() for x in kv])[F.col("kind")]
+    duplicate_rejects = written.join(keys, "doc_id").select(
+        F.lit(NAME).alias("stage"), reason.alias("reason"), F.col("doc_id").alias("key"), "warc_filename",
+        "warc_record_offset", F.concat(F.lit("duplicate of "), F.col("kept_doc_id"),
+                                       F.when(F.col("against_index"), F.lit(" (earlier run)"))
+                                       .otherwise(F.lit(""))).alias("detail"))
+    write_by_kind(spark, ctx, NAME, [(rows, {"doc": DOCS_DEDUP})], rejects=duplicate_rejects)
+    kept = read_table(spark, DOCS_DEDUP, ctx)
+    if settings.use_index:
+        write_index(spark, ctx, keys, kept, sources)
+    input_rows = keys.count()
+    extra = _extra_stats(written, kept, frequent, repeated)
+    extra.update(index_entries_compared=compared, key_errors=keys.where(F.col("key_error").isNotNull()).count())
     return dict(input_rows=input_rows, output_rows=extra.pop("output_rows"), documents=decisions,
                 component_rounds=rounds,
                 bands=settings.bands, rows=settings.rows, near_threshold=settings.near_threshold,

@@ -119,7 +119,19 @@ def map_in_arrow(frame, fn, schema, profile=None):
     return frame.mapInArrow(fn, schema)
 
 
+def local_checkpoint(frame):
+    """``frame`` computed now and kept on the executors with its lineage cut, so that plans which
+    use it several times neither compute it again nor carry (and print) its whole plan each time.
+    On disk where Spark lets a checkpoint choose (4.0+), else memory then disk (3.5)."""
+    from pyspark import StorageLevel
+
+    if "storageLevel" in inspect.signature(frame.localCheckpoint).parameters:
+        return frame.localCheckpoint(eager=True, storageLevel=StorageLevel.DISK_ONLY)
+    return frame.localCheckpoint(eager=True)
+
+
 LOCAL_SHUFFLE_PARTITIONS = 8  # spark.sql.shuffle.partitions of local runs when the setting is null
+PLAN_STRING_CHARS = "1m"  # spark.sql.maxPlanStringLength
 
 
 def session_conf(config: Config, local: bool) -> dict[str, str]:
@@ -138,6 +150,9 @@ def session_conf(config: Config, local: bool) -> dict[str, str]:
         # its default; stages with larger rows set fewer with arrow_batch_rows)
         "spark.sql.execution.arrow.maxBytesPerBatch": str(ARROW_BATCH_BYTES),
         "spark.sql.execution.arrow.maxRecordsPerBatch": "1024",
+        # a plan's text (logs, events of adaptive execution) is cut at this length: iterative plans
+        # that use a frame many times otherwise print it that many times into the driver's heap
+        "spark.sql.maxPlanStringLength": PLAN_STRING_CHARS,
     }
     partitions = config.spark.shuffle_partitions
     if local:
