@@ -92,8 +92,9 @@ def _build(cls: type, data: Any, prefix: str) -> Any:
 
 def _check(name: str, value: Any, kind: Any, meta: typing.Mapping) -> Any:
     value = _coerce(name, value, kind)
-    if meta.get("choices") and value not in meta["choices"]:
-        raise ConfigError(f"setting {name!r} must be one of {', '.join(meta['choices'])}; got {value!r}")
+    for item in value if isinstance(value, list) else [value]:  # a list's every item is a choice
+        if meta.get("choices") and item not in meta["choices"]:
+            raise ConfigError(f"setting {name!r} must be one of {', '.join(meta['choices'])}; got {item!r}")
     if value is None:
         return value
     if meta.get("low") is not None and value < meta["low"]:

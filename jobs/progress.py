@@ -57,9 +57,16 @@ def progress(spark, stage: str, interval: float = INTERVAL_SECONDS, announce: bo
 
 
 def run_logged(spark, stage: str, run, ctx) -> dict:
-    """``run(spark, ctx)`` between its start, progress and end lines; its stats."""
-    with progress(spark, stage):
-        stats = run(spark, ctx)
+    """``run(spark, ctx)`` between its start, progress and end lines; its stats. A setting the
+    stage finds it cannot honour with the tables at hand (a ConfigError) stops the run with one line."""
+    from jobs.config import ConfigError
+    from jobs.runtime import fail
+
+    try:
+        with progress(spark, stage):
+            stats = run(spark, ctx)
+    except ConfigError as exc:
+        fail(f"{stage}: {exc}")
     finished(stage, stats)
     return stats
 

@@ -102,9 +102,17 @@ def decided_documents(spark, ctx: RunContext):
     this run's extract settings (``udfs.document_rules``: tag, then mix)."""
     from pyspark.sql import functions as F
 
+    from jobs.config import ConfigError
     from schemas.docs import DOCS
-    from udfs.document_rules import SIGNALS, decider
+    from udfs.document_rules import SIGNALS, decider, family_signals
 
+    if written(DOCS, ctx):
+        stored = set(spark.read.parquet(night_path(DOCS, ctx)).columns)
+        for family in ctx.config.extract.document_rules:
+            if not set(family_signals(family)) <= stored:
+                raise ConfigError(f"extract.document_rules has {family}, but the docs of {ctx.run_date} were "
+                                  f"extracted without its signals ({family_signals(family)[0]}, ...): "
+                                  "run extract again for this rule set")
     reasons = F.pandas_udf(decider(ctx.config.extract), "array<string>")(F.struct(*SIGNALS))
     return (read_table(spark, DOCS, ctx).withColumn("drop_reasons", reasons)
             .withColumn("keep", F.size("drop_reasons") == 0).select(*DOCS.names))

@@ -1,6 +1,7 @@
 """``docs``: one extracted interleaved document per page; ``alt_pairs``: kept images with alt text."""
 import pyarrow as pa
 
+from schemas.quality_signals import QUALITY_COLUMNS
 from schemas.table import Column, Table
 
 IMAGE_META = pa.struct([
@@ -47,6 +48,7 @@ DOCS = Table(
         Column("flagged_word_ratio", pa.float32(), "share of flagged words; null without a list for lang"),
         Column("common_word_ratio", pa.float32(), "share of common words; null without a list for lang"),
         Column("perplexity", pa.float32(), "KenLM perplexity; null unless extract.kenlm_model is set"),
+        *QUALITY_COLUMNS,
         Column("node_drops", pa.map_(pa.string(), pa.int32()), "paragraphs and images removed, per reason"),
         Column("extract_seconds", pa.float32(), "time spent extracting the page"),
     ),

@@ -25,6 +25,7 @@ from udfs.interleave import ImageNode, clean_text, interleave, parse
 from udfs.settings import Config, ExtractSettings, ImageRules, TextThresholds
 from udfs.side_output import SideWriter
 from udfs.document_rules import decide, stored
+from udfs.quality_rules import quality_signals
 from udfs.text_filters import text_reasons, text_signals
 
 STAGE = "extract"
@@ -97,6 +98,7 @@ def build_document(page: dict[str, Any], extract: ExtractSettings) -> tuple[dict
         "punctuation_ratio": signals.punctuation_ratio, "stop_word_ratio": signals.stop_word_ratio,
         "flagged_word_ratio": signals.flagged_word_ratio, "common_word_ratio": signals.common_word_ratio,
         "perplexity": perplexity, "node_drops": dict(drops),
+        **quality_signals(doc_text, lang),  # Gopher, C4, FineWeb: stored whichever rule sets decide
     }
     doc["drop_reasons"] = decide(stored(doc), extract)  # tag, then mix: the rule reads what docs stores
     doc["keep"] = not doc["drop_reasons"]

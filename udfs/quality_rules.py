@@ -58,6 +58,7 @@ import numpy as np
 import pyarrow as pa
 
 from schemas.quality_signals import FAMILY_VERSIONS, QUALITY_COLUMNS
+from udfs.settings import C4Thresholds, FineWebThresholds, GopherThresholds
 
 # --- character sets --------------------------------------------------------------------------
 
@@ -110,58 +111,7 @@ DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 _COLUMN_NAMES = tuple(c.name for c in QUALITY_COLUMNS)
 _FLOAT_COLUMNS = frozenset(c.name for c in QUALITY_COLUMNS if pa.types.is_floating(c.type))
 
-# --- thresholds ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GopherThresholds:
-    """Gopher's document rules (datatrove's defaults; None turns a rule off)."""
-
-    min_doc_words: int | None = 50  # Gopher: 50–100,000 words (punctuation-only words not counted)
-    max_doc_words: int | None = 100_000
-    min_avg_word_length: float | None = 3  # Gopher: mean word length 3–10 characters
-    max_avg_word_length: float | None = 10
-    max_symbol_word_ratio: float | None = 0.1  # Gopher: "#" per word and "..."/"…" per word ≤ 0.1
-    max_bullet_lines_ratio: float | None = 0.9  # Gopher: ≤ 90% of lines start with a bullet
-    max_ellipsis_lines_ratio: float | None = 0.3  # Gopher: ≤ 30% of lines end with an ellipsis
-    min_alpha_words_ratio: float | None = 0.8  # Gopher: ≥ 80% of words have a letter (max_non_alpha_words_ratio)
-    min_stop_words: int | None = 2  # Gopher: ≥ 2 of the, be, to, of, and, that, have, with
-    dup_line_frac: float | None = 0.3  # Gopher table A1: repeated lines ≤ 30% of lines
-    dup_para_frac: float | None = 0.3
-    dup_line_char_frac: float | None = 0.2  # characters in repeated lines ≤ 20% of the text
-    dup_para_char_frac: float | None = 0.2
-    top_n_grams: tuple[tuple[int, float], ...] = ((2, 0.2), (3, 0.18), (4, 0.16))  # top n-gram's characters
-    dup_n_grams: tuple[tuple[int, float], ...] = (
-        (5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10))  # characters in repeated n-grams
-
-    def __post_init__(self):
-        for name, sizes, allowed in (("top_n_grams", self.top_n_grams, TOP_NGRAMS),
-                                     ("dup_n_grams", self.dup_n_grams, DUP_NGRAMS)):
-            bad = [n for n, _ in sizes if n not in allowed]
-            if bad:
-                raise ValueError(f"{name}: gopher_v1 measures n in {allowed}, not {bad}")
-
-
-@dataclass(frozen=True)
-class C4Thresholds:
-    """C4's document rules (datatrove's defaults; the line rules are fixed in c4_v1)."""
-
-    min_num_sentences: int | None = 5  # C4: ≥ 5 sentences left after the line rules
-    filter_lorem_ipsum: bool = True  # C4: drop a page with "lorem ipsum" in a kept line
-    filter_curly_bracket: bool = True  # C4: drop a page with "{" in a kept line
-
-
-@dataclass(frozen=True)
-class FineWebThresholds:
-    """FineWeb's document rules (datatrove's defaults)."""
-
-    line_punct_thr: float = 0.12  # FineWeb: ≥ 12% of lines end in terminal punctuation
-    line_punct_exclude_zero: bool = False  # True: a page with no such line passes this rule
-    short_line_thr: float = 0.67  # FineWeb: ≤ 67% of lines are 30 characters or shorter
-    char_duplicates_ratio: float = 0.01  # FineWeb: characters in repeated lines ≤ 1% of the text
-    new_line_ratio: float = 0.3  # FineWeb: line breaks per word ≤ 0.3
-
-
+# the settings each family's rules take (extract.gopher, extract.c4, extract.fineweb)
 THRESHOLDS = {"gopher": GopherThresholds, "c4": C4Thresholds, "fineweb": FineWebThresholds}
 
 # --- tokenizer -------------------------------------------------------------------------------
@@ -678,8 +628,8 @@ def _gopher_reasons(s: Mapping[str, Any], t: GopherThresholds) -> list[tuple[str
         ("gopher_dup_para_char_frac", _above(s[g + "dup_para_char_frac"], t.dup_para_char_frac)),
         ("gopher_dup_line_frac", _above(s[g + "dup_line_frac"], t.dup_line_frac)),
         ("gopher_dup_line_char_frac", _above(s[g + "dup_line_char_frac"], t.dup_line_char_frac)),
-        *((f"gopher_top_{n}gram", _above(s[_top(n)], limit)) for n, limit in t.top_n_grams),
-        *((f"gopher_dup_{n}gram", _above(s[_dup(n)], limit)) for n, limit in t.dup_n_grams),
+        *((f"gopher_top_{n}gram", _above(s[_top(n)], getattr(t, f"top_{n}gram_char_frac"))) for n in TOP_NGRAMS),
+        *((f"gopher_dup_{n}gram", _above(s[_dup(n)], getattr(t, f"dup_{n}gram_char_frac"))) for n in DUP_NGRAMS),
     ]
 
 
@@ -707,16 +657,14 @@ def _fineweb_reasons(s: Mapping[str, Any], t: FineWebThresholds) -> list[tuple[s
 _REASONS = {"gopher": _gopher_reasons, "c4": _c4_reasons, "fineweb": _fineweb_reasons}
 
 
-def quality_reasons(signals: Mapping[str, Any], family: str, thresholds=None) -> list[str]:
+def quality_reasons(signals: Mapping[str, Any], family: str, thresholds) -> list[str]:
     """The rules of ``family`` ("gopher", "c4" or "fineweb") that ``signals`` (stored columns)
-    fail under ``thresholds`` (the family's dataclass; None: datatrove's defaults), in a fixed
-    order (datatrove's order of checks; Gopher's quality rules before its repetition rules);
-    [] keeps the document."""
+    fail under ``thresholds`` (the family's settings: ``extract.gopher``, ``extract.c4``,
+    ``extract.fineweb``), in a fixed order (datatrove's order of checks; Gopher's quality rules
+    before its repetition rules); [] keeps the document."""
     if family not in _REASONS:
         raise ValueError(f"unknown quality family {family!r}: one of {sorted(FAMILY_VERSIONS)}")
     expected = THRESHOLDS[family]
-    if thresholds is None:
-        thresholds = expected()
-    elif not isinstance(thresholds, expected):
+    if not isinstance(thresholds, expected):
         raise TypeError(f"{family} takes {expected.__name__}, not {type(thresholds).__name__}")
     return [reason for reason, failed in _REASONS[family](signals, thresholds) if failed]

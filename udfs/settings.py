@@ -81,6 +81,57 @@ class TextThresholds:
 
 
 @dataclass(frozen=True)
+class GopherThresholds:
+    """Gopher's document rules on the ``gopher_v1_*`` signals; null turns a rule off."""
+
+    min_doc_words: int | None = setting("fewest words (words of punctuation only not counted)", low=0)
+    max_doc_words: int | None = setting("most words", low=0)
+    min_avg_word_length: float | None = setting("shortest mean word length", low=0)
+    max_avg_word_length: float | None = setting("longest mean word length", low=0)
+    max_symbol_word_ratio: float | None = setting("most '#', and most '...' or '…', per word", low=0)
+    max_bullet_lines_ratio: float | None = setting("largest share of lines starting with a bullet", low=0, high=1)
+    max_ellipsis_lines_ratio: float | None = setting("largest share of lines ending with an ellipsis", low=0, high=1)
+    min_alpha_words_ratio: float | None = setting("smallest share of words with a letter", low=0, high=1)
+    min_stop_words: int | None = setting("fewest of Gopher's 8 English stop words present", low=0, high=8)
+    dup_line_frac: float | None = setting("largest share of lines repeating an earlier one", low=0, high=1)
+    dup_para_frac: float | None = setting("largest share of paragraphs repeating an earlier one", low=0, high=1)
+    dup_line_char_frac: float | None = setting("largest share of characters in repeated lines", low=0, high=1)
+    dup_para_char_frac: float | None = setting("largest share of characters in repeated paragraphs", low=0, high=1)
+    top_2gram_char_frac: float | None = setting("largest share of characters in the top word 2-gram", low=0)
+    top_3gram_char_frac: float | None = setting("largest share of characters in the top word 3-gram", low=0)
+    top_4gram_char_frac: float | None = setting("largest share of characters in the top word 4-gram", low=0)
+    dup_5gram_char_frac: float | None = setting("largest share of characters in repeated 5-grams", low=0)
+    dup_6gram_char_frac: float | None = setting("largest share of characters in repeated 6-grams", low=0)
+    dup_7gram_char_frac: float | None = setting("largest share of characters in repeated 7-grams", low=0)
+    dup_8gram_char_frac: float | None = setting("largest share of characters in repeated 8-grams", low=0)
+    dup_9gram_char_frac: float | None = setting("largest share of characters in repeated 9-grams", low=0)
+    dup_10gram_char_frac: float | None = setting("largest share of characters in repeated 10-grams", low=0)
+
+
+@dataclass(frozen=True)
+class C4Thresholds:
+    """C4's document rules on the ``c4_v1_*`` signals (its line rules are fixed in c4_v1)."""
+
+    min_num_sentences: int | None = setting("fewest sentences left after C4's line rules; null: off", low=0)
+    filter_lorem_ipsum: bool = setting("drop a page with 'lorem ipsum' in a line C4 keeps")
+    filter_curly_bracket: bool = setting("drop a page with '{' in a line C4 keeps")
+
+
+@dataclass(frozen=True)
+class FineWebThresholds:
+    """FineWeb's document rules on the ``fineweb_v1_*`` signals."""
+
+    line_punct_thr: float = setting("smallest share of lines ending in terminal punctuation", low=0, high=1)
+    line_punct_exclude_zero: bool = setting("a page with no such line passes the rule above")
+    short_line_thr: float = setting("largest share of lines of 30 characters or fewer", low=0, high=1)
+    char_duplicates_ratio: float = setting("largest share of characters in repeated lines", low=0, high=1)
+    new_line_ratio: float = setting("most line breaks per word", low=0)
+
+
+DOCUMENT_RULES = ("obelics", "gopher", "c4", "fineweb")
+
+
+@dataclass(frozen=True)
 class ExtractSettings:
     mode: str = setting("main_content: boilerplate removed, lists/tables kept; obelics: OBELICS's DOM rules",
                         choices=("main_content", "obelics"))
@@ -99,7 +150,13 @@ class ExtractSettings:
     max_images: int = setting("most images per document", low=0)
     images: ImageRules = setting("node-level image rules")
     paragraph: TextThresholds = setting("paragraph thresholds")
-    document: TextThresholds = setting("document thresholds")
+    document: TextThresholds = setting("document thresholds (the obelics rules)")
+    document_rules: list[str] = setting("text rule sets a document must pass: obelics (extract.document), gopher, "
+                                        "c4, fineweb (datatrove's); all are measured, so any can be chosen later",
+                                        choices=DOCUMENT_RULES)
+    gopher: GopherThresholds = setting("Gopher's document rules (document_rules: gopher)")
+    c4: C4Thresholds = setting("C4's document rules (document_rules: c4)")
+    fineweb: FineWebThresholds = setting("FineWeb's document rules (document_rules: fineweb)")
 
 
 @dataclass(frozen=True)

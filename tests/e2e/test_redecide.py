@@ -14,7 +14,8 @@ pytestmark = pytest.mark.e2e
 LATER = "dedup,images,curate,export"
 COMMON = [*FAST, "--date", "2026-11-30", "--set", "curate.signals=false"]
 B = ["--set", "extract.languages=[]", "--set", "extract.require_images=false",
-     "--set", "extract.document.min_words=30", "--set", "extract.max_images=12"]
+     "--set", "extract.document.min_words=30", "--set", "extract.max_images=12",
+     "--set", "extract.document_rules=[obelics,fineweb]"]  # a rule set A did not use: its signals are stored
 DECISIONS = ("keep", "drop_reasons")  # docs.keep records the decision extract made; dedup makes it again
 
 
@@ -36,6 +37,7 @@ def test_changed_document_settings_need_no_new_extraction(tmp_path, shared_data)
     decided = json.loads((first / "_stats" / "dedup.json").read_text())["documents"]
     assert decided == json.loads((fresh / "_stats" / "dedup.json").read_text())["documents"]
     assert decided["kept"] > before  # B keeps more documents than A did
+    assert any(rule.startswith("fineweb_") for rule in decided["dropped_by_rule"])  # B's rule set decided too
     tables = sorted(p.name for p in fresh.iterdir() if p.is_dir() and not p.name.startswith("_"))
     assert {"docs", "docs_dedup", "duplicates", "dedup_index", "images", "pairs", "obelics",
             "export_obelics"} <= set(tables)

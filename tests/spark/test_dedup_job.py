@@ -1,4 +1,5 @@
 """The dedup stage on a small corpus with planted URL, exact and near duplicates of real text."""
+import dataclasses
 import datetime as dt
 import random
 
@@ -82,3 +83,18 @@ def test_connected_components_follow_chains(spark):
     labels, rounds = dedup.connected_components(spark, edges, max_iterations=20, checkpoint_every=2)
     assert dict(labels.collect()) == {"a": "a", "b": "a", "c": "a", "d": "a", "e": "a", "x": "x", "y": "x"}
     assert rounds >= 2
+
+
+def test_a_rule_set_the_docs_were_not_measured_for_is_an_error(spark, test_settings, tmp_path):
+    from jobs.config import ConfigError
+    from jobs.tables import decided_documents, night_path
+    from udfs.document_rules import family_signals
+
+    ctx = RunContext(run_dir=str(tmp_path), config=test_settings)
+    older = spark.createDataFrame(corpus(), DOCS.spark()).drop(*family_signals("gopher"))  # before gopher_v1
+    older.write.parquet(night_path(DOCS, ctx))
+    assert decided_documents(spark, ctx).count() == len(corpus())  # the rule sets it was measured for: as before
+    extract = dataclasses.replace(test_settings.extract, document_rules=["obelics", "gopher"])
+    later = dataclasses.replace(ctx, config=dataclasses.replace(test_settings, extract=extract))
+    with pytest.raises(ConfigError, match="document_rules has gopher"):
+        decided_documents(spark, later)

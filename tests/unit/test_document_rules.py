@@ -44,7 +44,10 @@ def test_other_settings_decide_from_stored_signals_as_a_new_extraction_would():
     relaxed = dataclasses.replace(EXTRACT, languages=[], require_images=False,
                                   document=dataclasses.replace(EXTRACT.document, min_words=5))
     strict = dataclasses.replace(EXTRACT, max_images=2, document=dataclasses.replace(EXTRACT.document, min_words=800))
-    for settings in (relaxed, strict):
+    gopher = dataclasses.replace(relaxed, document_rules=["gopher"])
+    all_sets = dataclasses.replace(relaxed, document_rules=["fineweb", "c4", "obelics", "gopher"],
+                                   gopher=dataclasses.replace(EXTRACT.gopher, min_doc_words=None))
+    for settings in (relaxed, strict, gopher, all_sets):
         fresh = [r["drop_reasons"] for r in documents(settings)]
         assert [list(x) for x in decider(settings)(through_the_table(rows))] == fresh
         assert fresh != [r["drop_reasons"] for r in rows]  # the settings did change the decisions
@@ -56,3 +59,20 @@ def test_a_signal_that_is_not_stored_fails_no_rule():
     assert decide({**doc, "n_paragraphs": 0}, EXTRACT) == ["no_text"]
     assert decide({**doc, "lang": "fr"}, EXTRACT) == ["language"]
     assert decide({**doc, "n_images": 0, "n_words": 3}, EXTRACT) == ["too_few_words", "no_images"]
+
+
+def test_each_rule_set_decides_only_when_chosen():
+    rows = documents(dataclasses.replace(EXTRACT, languages=[], require_images=False))
+    signals = through_the_table(rows)
+    chosen = {}
+    for family in ("obelics", "gopher", "c4", "fineweb"):
+        settings = dataclasses.replace(EXTRACT, languages=[], require_images=False, document_rules=[family])
+        chosen[family] = [list(x) for x in decider(settings)(signals)]
+        prefix = "" if family == "obelics" else f"{family}_"
+        fired = {r for reasons in chosen[family] for r in reasons}
+        assert fired and all(r.startswith(prefix) or r in ("no_text", "too_many_images") for r in fired), fired
+        assert any(not reasons for reasons in chosen[family])  # each set keeps some of the pages
+    both = dataclasses.replace(EXTRACT, languages=[], require_images=False, document_rules=["c4", "gopher"])
+    assert [set(x) for x in decider(both)(signals)] == [set(c) | set(g) for c, g in zip(chosen["c4"], chosen["gopher"])]
+    none = dataclasses.replace(EXTRACT, languages=[], require_images=False, document_rules=[])
+    assert {r for x in decider(none)(signals) for r in x} <= {"no_text", "too_many_images"}

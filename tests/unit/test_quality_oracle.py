@@ -70,6 +70,7 @@ def _document(page: dict, config) -> tuple[str, str, str]:
 
 
 # in this order, datatrove splits a text into words once (split_into_words keeps the last 5)
+SHIPPED = load_config().extract  # configs/default.yaml's thresholds
 ORACLE = {"gopher": (GopherQualityFilter(), GopherRepetitionFilter()), "fineweb": (FineWebQualityFilter(),),
           "c4": (C4QualityFilter(),)}
 
@@ -86,7 +87,7 @@ def decisions(documents) -> dict[str, list[tuple[str, bool, bool, list[str]]]]:
     for doc_id, lang, text in documents:
         signals = qr.quality_signals(text, lang)
         for family in ORACLE:
-            reasons = qr.quality_reasons(signals, family)
+            reasons = qr.quality_reasons(signals, family, getattr(SHIPPED, family))
             out[family].append((doc_id, not reasons, _keeps(family, text), reasons))
     return out
 
@@ -121,20 +122,21 @@ def _defaults(cls) -> dict:
 
 def test_thresholds_are_datatroves_defaults():
     gopher = {**_defaults(GopherQualityFilter), **_defaults(GopherRepetitionFilter)}
-    ours = qr.GopherThresholds()
+    ours = SHIPPED.gopher
     for name in ("min_doc_words", "max_doc_words", "min_avg_word_length", "max_avg_word_length",
                  "max_symbol_word_ratio", "max_bullet_lines_ratio", "max_ellipsis_lines_ratio", "min_stop_words",
-                 "dup_line_frac", "dup_para_frac", "dup_line_char_frac", "dup_para_char_frac", "top_n_grams",
-                 "dup_n_grams"):
+                 "dup_line_frac", "dup_para_frac", "dup_line_char_frac", "dup_para_char_frac"):
         assert getattr(ours, name) == gopher[name], name
+    assert tuple((n, getattr(ours, f"top_{n}gram_char_frac")) for n in qr.TOP_NGRAMS) == gopher["top_n_grams"]
+    assert tuple((n, getattr(ours, f"dup_{n}gram_char_frac")) for n in qr.DUP_NGRAMS) == gopher["dup_n_grams"]
     assert ours.min_alpha_words_ratio == gopher["max_non_alpha_words_ratio"]  # datatrove's name, a minimum
     c4 = _defaults(C4QualityFilter)
-    assert (qr.C4Thresholds().min_num_sentences, qr.C4_MIN_WORDS_PER_LINE, qr.C4_MAX_WORD_LENGTH) == (
+    assert (SHIPPED.c4.min_num_sentences, qr.C4_MIN_WORDS_PER_LINE, qr.C4_MAX_WORD_LENGTH) == (
         c4["min_num_sentences"], c4["min_words_per_line"], c4["max_word_length"])
     assert c4["split_paragraph"] and c4["remove_citations"] and c4["filter_no_terminal_punct"]
     assert c4["filter_javascript"] and c4["filter_policy"]  # the c4_v1 line rules
     fineweb = _defaults(FineWebQualityFilter)
     for name in ("line_punct_thr", "line_punct_exclude_zero", "short_line_thr", "char_duplicates_ratio",
                  "new_line_ratio"):
-        assert getattr(qr.FineWebThresholds(), name) == fineweb[name], name
+        assert getattr(SHIPPED.fineweb, name) == fineweb[name], name
     assert fineweb["short_line_length"] == qr.FINEWEB_SHORT_LINE and fineweb["stop_chars"] is None

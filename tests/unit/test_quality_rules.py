@@ -1,14 +1,15 @@
 """Gopher, C4 and FineWeb document rules: each rule on small crafted texts, the signal columns,
 float32 decisions, the word tokenizer, and the vectorized n-gram counts against plain loops."""
+import dataclasses
 import random
 from collections import Counter
 
 import pyarrow as pa
 import pytest
 
+from jobs.config import load_config
 from schemas.quality_signals import FAMILY_VERSIONS, QUALITY_COLUMNS
-from udfs.quality_rules import (C4Thresholds, FineWebThresholds, GopherThresholds, quality_reasons, quality_signals,
-                                tokens)
+from udfs.quality_rules import quality_reasons, quality_signals, tokens
 
 SENTENCES = [
     "The museum opened a new wing last spring, and visitors have been arriving ever since.",
@@ -23,10 +24,16 @@ SENTENCES = [
 GOOD = "\n\n".join(" ".join(SENTENCES[i:i + 2]) for i in range(0, len(SENTENCES), 2))
 FIRST_LINE = " ".join(SENTENCES[:2])
 FAMILIES = ("gopher", "c4", "fineweb")
+SHIPPED = load_config().extract  # configs/default.yaml: datatrove's defaults (test_quality_oracle checks them)
+
+
+def shipped(family: str, **changes):
+    """The family's shipped thresholds with ``changes``."""
+    return dataclasses.replace(getattr(SHIPPED, family), **changes)
 
 
 def reasons(text: str, family: str, thresholds=None, lang: str = "en") -> list[str]:
-    return quality_reasons(quality_signals(text, lang), family, thresholds)
+    return quality_reasons(quality_signals(text, lang), family, thresholds or shipped(family))
 
 
 def test_signals_are_exactly_the_columns_and_fit_their_types():
@@ -91,13 +98,14 @@ def test_each_gopher_rule_drops_its_case(text, reason):
 
 
 def test_gopher_limits_can_move_or_be_turned_off():
-    assert "gopher_too_many_words" in reasons(GOOD, "gopher", GopherThresholds(max_doc_words=100))
+    assert "gopher_too_many_words" in reasons(GOOD, "gopher", shipped("gopher", max_doc_words=100))
     short = "The cat sat on the mat and it was happy to be there."
-    assert "gopher_too_few_words" not in reasons(short, "gopher", GopherThresholds(min_doc_words=None))
-    loose = GopherThresholds(top_n_grams=((2, 0.9),), dup_n_grams=((5, 0.9),))
-    assert not {"gopher_top_2gram", "gopher_top_3gram"} & set(reasons(GOPHER_CASES[-5][0], "gopher", loose))
-    with pytest.raises(ValueError):
-        GopherThresholds(top_n_grams=((5, 0.1),))  # no top 5-gram column
+    assert "gopher_too_few_words" in reasons(short, "gopher")
+    assert "gopher_too_few_words" not in reasons(short, "gopher", shipped("gopher", min_doc_words=None))
+    repeated = GOPHER_CASES[-5][0]
+    assert {"gopher_top_2gram", "gopher_top_3gram"} <= set(reasons(repeated, "gopher"))
+    loose = shipped("gopher", top_2gram_char_frac=0.9, top_3gram_char_frac=None)
+    assert not {"gopher_top_2gram", "gopher_top_3gram"} & set(reasons(repeated, "gopher", loose))
 
 
 @pytest.mark.parametrize("text, reason", [
@@ -125,7 +133,7 @@ def test_c4_line_rules_shape_the_signals():
     assert (s["c4_v1_lines_kept"], s["c4_v1_lines_removed"], s["c4_v1_sentences"]) == (2, 5, 4)
     assert not s["c4_v1_curly_bracket"] and not s["c4_v1_lorem_ipsum"]
     assert reasons("\n".join(lines), "c4") == ["c4_too_few_sentences"]
-    assert reasons("\n".join(lines), "c4", C4Thresholds(min_num_sentences=4)) == []
+    assert reasons("\n".join(lines), "c4", shipped("c4", min_num_sentences=4)) == []
 
 
 @pytest.mark.parametrize("text, reason", [
@@ -142,8 +150,8 @@ def test_each_fineweb_rule_drops_its_case(text, reason):
 
 def test_fineweb_thresholds():
     no_marks = "\n".join(s[:-1] for s in SENTENCES)
-    assert reasons(no_marks, "fineweb", FineWebThresholds(line_punct_exclude_zero=True)) == []
-    assert reasons(GOOD + "\n" + FIRST_LINE, "fineweb", FineWebThresholds(char_duplicates_ratio=0.5)) == []
+    assert reasons(no_marks, "fineweb", shipped("fineweb", line_punct_exclude_zero=True)) == []
+    assert reasons(GOOD + "\n" + FIRST_LINE, "fineweb", shipped("fineweb", char_duplicates_ratio=0.5)) == []
 
 
 def test_decisions_compare_as_float32_and_none_never_drops():
@@ -151,19 +159,19 @@ def test_decisions_compare_as_float32_and_none_never_drops():
     text = "\n".join(SENTENCES[:7] + SENTENCES[:3])
     s = quality_signals(text, "en")
     assert s["gopher_v1_dup_line_frac"] == pytest.approx(0.3) and s["gopher_v1_dup_line_frac"] > 0.3
-    assert "gopher_dup_line_frac" not in quality_reasons(s, "gopher")
+    assert "gopher_dup_line_frac" not in quality_reasons(s, "gopher", shipped("gopher"))
     nothing = {k: None for k in s}
     nothing.update({"gopher_v1_word_count": 100, "gopher_v1_stop_words": 8, "c4_v1_sentences": 9,
                     "c4_v1_lorem_ipsum": False, "c4_v1_curly_bracket": False, "fineweb_v1_lines": 3})
-    assert all(quality_reasons(nothing, f) == [] for f in FAMILIES)
+    assert all(quality_reasons(nothing, f, shipped(f)) == [] for f in FAMILIES)
 
 
 def test_reasons_reject_unknown_families_and_mismatched_thresholds():
     s = quality_signals(GOOD, "en")
     with pytest.raises(ValueError):
-        quality_reasons(s, "dolma", None)
+        quality_reasons(s, "dolma", shipped("gopher"))
     with pytest.raises(TypeError):
-        quality_reasons(s, "c4", GopherThresholds())
+        quality_reasons(s, "c4", shipped("gopher"))
 
 
 @pytest.mark.parametrize("text, words", [
