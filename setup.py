@@ -1,5 +1,5 @@
 """weft: Spark jobs that turn CommonCrawl into training data for vision-language models."""
-from setuptools import setup
+from setuptools import find_packages, setup
 
 # Ranges: what a cluster provides (pyspark, pyarrow, pandas, numpy) comes from its image; the exact
 # versions of weft's own virtualenvs and of the bundle are pinned in constraints.txt.
@@ -32,8 +32,8 @@ setup(
     version="0.1.0",
     description=__doc__,
     python_requires=">=3.11",
-    packages=["jobs", "udfs", "schemas", "configs"],
-    package_data={"configs": ["*.yaml"], "udfs": ["wordlists/*.txt", "wordlists/*.txt.gz"]},
+    packages=find_packages(include=["jobs", "udfs", "udfs.*", "schemas", "configs"]),
+    package_data={"configs": ["*.yaml"], "udfs.common": ["wordlists/*.txt", "wordlists/*.txt.gz"]},
     install_requires=BASE,
     entry_points={"console_scripts": ["weft = jobs.cli:main"]},  # weft run | weft <stage> | export | bundle
     extras_require={

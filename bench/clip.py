@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 def thumbnails(n: int) -> list[bytes]:
     from jobs.config import load_config
     from tests.conftest import SHARED
-    from udfs.image_decode import decode
+    from udfs.images.image_decode import decode
 
     settings = load_config().images
     inventory = [json.loads(line) for line in (SHARED / "images" / "image_inventory.jsonl").read_text().splitlines()]
@@ -64,7 +64,7 @@ def through_spark(images: list[bytes], config) -> float:
 
     from jobs.runtime import build_session
     from schemas.clip import CLIP_ROWS
-    from udfs.clip_batches import image_embedding_batches
+    from udfs.clip.clip_batches import image_embedding_batches
 
     spark = build_session(config, "weft-bench-clip")
     try:

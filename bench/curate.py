@@ -25,8 +25,8 @@ CAPTIONS = REPO.parent / "shared" / "data" / "captions_text" / "img2dataset_test
 
 
 def matching(captions: list[str], settings) -> None:
-    from udfs import metaclip
-    from udfs.curate_batches import metadata
+    from udfs.curate import metaclip
+    from udfs.curate.curate_batches import metadata
 
     listed, matcher = metadata(settings)  # the automaton is built outside the timing
     sample = captions[:2000]

@@ -29,9 +29,9 @@ def main() -> None:
 
     from extract import load_pages
     from jobs.config import load_config
-    from udfs.dedup_signatures import shingle_sets
-    from udfs import minhash as mh
-    from udfs.interleave import interleave, parse
+    from udfs.dedup.dedup_signatures import shingle_sets
+    from udfs.dedup import minhash as mh
+    from udfs.extract.interleave import interleave, parse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=2000)

@@ -35,8 +35,8 @@ DUPLICATE, DISTINCT = 0.8, 0.5
 def base_texts(min_words: int = 150) -> list[tuple[str, str]]:
     """(url, main-content text) of the HTML pages in the clean bundled WARCs, one per URL."""
     from jobs.config import load_config
-    from udfs.interleave import interleave, parse
-    from udfs.page_records import ingest_file
+    from udfs.extract.interleave import interleave, parse
+    from udfs.ingest.page_records import ingest_file
 
     settings = load_config()
     texts: dict[str, str] = {}
@@ -88,7 +88,7 @@ def corpus(variants: int, seed: int, bases: list[tuple[str, str]] | None = None)
 
 
 def true_jaccard(a: str, b: str) -> float:
-    from udfs import minhash as mh
+    from udfs.dedup import minhash as mh
 
     return mh.jaccard(set(mh.shingles(a, 5)), set(mh.shingles(b, 5)))
 

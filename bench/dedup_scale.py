@@ -100,7 +100,7 @@ class Planted:
 
 
 def shingle_set(text: str) -> set:
-    from udfs import minhash as mh
+    from udfs.dedup import minhash as mh
 
     return set(mh.shingles(text, 5))  # dedup_quality.true_jaccard's shingles
 
@@ -127,7 +127,7 @@ def write_corpus(n: int, path: Path, chunk: int, sample: int) -> tuple[Planted, 
     and the seconds spent generating, checking the planted pairs and writing."""
     import pyarrow.parquet as pq
 
-    from udfs import minhash as mh
+    from udfs.dedup import minhash as mh
 
     path.mkdir(parents=True)
     planted, texts = Planted(), []
@@ -165,8 +165,8 @@ def signature_rates(texts: list[str]) -> dict:
     import datasketch
 
     from jobs.config import load_config
-    from udfs import minhash as mh
-    from udfs.dedup_signatures import shingle_sets
+    from udfs.dedup import minhash as mh
+    from udfs.dedup.dedup_signatures import shingle_sets
 
     settings = load_config().dedup
     num_perm = settings.bands * settings.rows

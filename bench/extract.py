@@ -36,8 +36,8 @@ def load_pages() -> list[tuple[str, str, str]]:
 def reference(expected: str) -> tuple[Counter, set[str]]:
     from selectolax.lexbor import LexborHTMLParser
 
-    from udfs.image_refs import resolve_url
-    from udfs.text_metrics import words
+    from udfs.extract.image_refs import resolve_url
+    from udfs.common.text_metrics import words
 
     tree = LexborHTMLParser(expected)
     images = {u for img in tree.css("img")  # an empty or data: src is no image URL to keep
@@ -55,7 +55,7 @@ def scores(extracted: Counter, ref: Counter) -> tuple[float, float]:
 def weft_extract(html: str, settings) -> tuple[str, list[str]]:
     """The whole per-page work of the extract stage: DOM walk, image rules, paragraph rules,
     language id and every document signal."""
-    from udfs.documents import build_document
+    from udfs.extract.documents import build_document
 
     page = {"page_id": "p", "url": PAGE_URL, "warc_filename": "", "warc_record_offset": 0,
             "warc_record_length": 0, "fetch_time": None, "http_status": 200, "html": html, "crawl": ""}
@@ -65,8 +65,8 @@ def weft_extract(html: str, settings) -> tuple[str, list[str]]:
 
 def weft_interleave(html: str, mode: str) -> tuple[str, list[str]]:
     """Extraction alone, as trafilatura and resiliparse do it: text and image URLs, no signals."""
-    from udfs.image_refs import document_base, image_source
-    from udfs.interleave import ImageNode, interleave, parse
+    from udfs.extract.image_refs import document_base, image_source
+    from udfs.extract.interleave import ImageNode, interleave, parse
 
     page = interleave(parse(html), mode)
     base = document_base(PAGE_URL, page.base_href)
@@ -87,7 +87,7 @@ def resiliparse_extract(html: str) -> tuple[str, list[str]]:
 
 
 def evaluate(extractor, pages) -> dict:
-    from udfs.text_metrics import words
+    from udfs.common.text_metrics import words
 
     recalls, leaks, kept_shares, extra = [], [], [], []
     started = time.perf_counter()

@@ -5,7 +5,7 @@
 A local HTTP server (tests/image_server.py, in its own process) serves the real photos of
 ../shared/data/images (every file that decodes, under distinct URLs). Both sides use the same
 thread count: the bare loop does requests.get + Image.open/convert/thumbnail/save JPEG; weft runs
-its images task (udfs.image_batches.images_batches: address checks, capped streaming, decode
+its images task (udfs.images.image_batches.images_batches: address checks, capped streaming, decode
 checks, EXIF, pHash, sha256, thumbnail). Reported: images/s of wall time and per CPU-second of
 the client process (per core), and decode + resize alone on one core. Not a test.
 """
@@ -64,7 +64,7 @@ def weft(urls: list[str], threads: int) -> int:
     import pyarrow as pa
 
     from jobs.config import load_config
-    from udfs.image_batches import images_batches
+    from udfs.images.image_batches import images_batches
 
     config = load_config(overrides=["images.allowlist=[127.0.0.1]"])
     config = dataclasses.replace(config, images=dataclasses.replace(config.images, threads=threads))
@@ -88,7 +88,7 @@ def timed(fn, *args) -> tuple[int, float, float]:
 def main() -> None:
     from jobs.config import load_config
     from tests.conftest import SHARED
-    from udfs.image_decode import configure_pillow, decode
+    from udfs.images.image_decode import configure_pillow, decode
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--urls", type=int, default=2000)

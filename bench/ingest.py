@@ -50,7 +50,7 @@ def bare_loop(files: list[str]) -> tuple[int, float]:
 def python_only(files: list[str]) -> tuple[int, float]:
     """weft's per-record logic without Spark (read, classify, decode), on one core."""
     from jobs.config import load_config
-    from udfs.page_records import ingest_file
+    from udfs.ingest.page_records import ingest_file
 
     config = load_config()
     started, n = time.perf_counter(), 0

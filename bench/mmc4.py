@@ -68,11 +68,11 @@ def agreement(split, reference) -> float:
 
 
 def timed_adapter(docs, embedded) -> float:
-    """The retrofit task (udfs.mmc4_batches.retrofit_batches) on Arrow batches of 128 documents."""
+    """The retrofit task (udfs.mmc4.mmc4_batches.retrofit_batches) on Arrow batches of 128 documents."""
     import pyarrow as pa
 
     from jobs.config import load_config
-    from udfs.mmc4_batches import retrofit_batches
+    from udfs.mmc4.mmc4_batches import retrofit_batches
 
     rows = []
     for n, (d, (images, sentences)) in enumerate(zip(docs, embedded)):
@@ -92,9 +92,9 @@ def timed_adapter(docs, embedded) -> float:
 def main() -> None:
     import numpy as np
 
-    from udfs.assignment import place
-    from udfs.sentences import split_documents
-    from udfs.spacy_pipelines import pipeline
+    from udfs.mmc4.assignment import place
+    from udfs.mmc4.sentences import split_documents
+    from udfs.common.spacy_pipelines import pipeline
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=2000)

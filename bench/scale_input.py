@@ -268,7 +268,7 @@ def tagged_srcset(value: str, base: str, sentinel: str) -> str | None:
 def rewrite_img(tag: str, base: str, sentinel: str, found: dict[str, None]) -> str:
     """An <img> tag with every image URL attribute made copy-specific; the URL weft would take
     from it goes into ``found``."""
-    from udfs.image_refs import SOURCE_ATTRIBUTES, image_source
+    from udfs.extract.image_refs import SOURCE_ATTRIBUTES, image_source
 
     url_attrs = set(SOURCE_ATTRIBUTES) | {"data-srcset"}
     out, pos, attrs = [], 0, {}

@@ -4,7 +4,7 @@
 The weights are checked on the driver first: when they cannot be loaded the run stops with one
 message saying how to point at a checkpoint, or, with ``clip.required: false``, the stage is
 skipped and says so. Each distinct image (by sha256) and each distinct text is embedded once
-(``udfs.clip_batches`` on the executors' GPU or CPU); pairs are scored in Spark as dot products
+(``udfs.clip.clip_batches`` on the executors' GPU or CPU); pairs are scored in Spark as dot products
 of the L2-normalised embeddings: each image against its alt text and against the text blocks
 within ``clip.paragraph_window`` positions of it in its document.
 """
@@ -19,9 +19,9 @@ from schemas.docs import ALT_PAIRS, DOCS
 from schemas.docs_dedup import DOCS_DEDUP
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
-from udfs.clip_batches import STAGE as NAME
-from udfs.clip_batches import image_embedding_batches, text_embedding_batches
-from udfs.clip_model import ModelSpec
+from udfs.clip.clip_batches import STAGE as NAME
+from udfs.clip.clip_batches import image_embedding_batches, text_embedding_batches
+from udfs.clip.clip_model import ModelSpec
 
 
 def scored_pairs(spark, ctx: RunContext):

@@ -1,7 +1,7 @@
 """Typed settings: ``configs/default.yaml`` + ``--config FILE`` + ``--set key=value``.
 
 Values come only from YAML (the defaults file is the single source of defaults); the
-dataclasses in ``udfs.settings`` declare each setting's type, help text and allowed values,
+dataclasses in ``udfs.common.settings`` declare each setting's type, help text and allowed values,
 and the loader refuses unknown keys, missing keys and wrong types before any Spark work starts.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from configs import default_yaml
-from udfs.settings import Config  # also re-exported: callers import Config from here
+from udfs.common.settings import Config  # also re-exported: callers import Config from here
 
 
 class ConfigError(ValueError):

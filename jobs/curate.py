@@ -27,18 +27,18 @@ from schemas.docs import ALT_PAIRS, DOCS
 from schemas.docs_dedup import DOCS_DEDUP
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
-from udfs import storage
-from udfs.curate_batches import STAGE as NAME
-from udfs.curate_batches import (balance_batches, final_batches, signal_batches, tag_batches,
+from udfs.common import storage
+from udfs.curate.curate_batches import STAGE as NAME
+from udfs.curate.curate_batches import (balance_batches, final_batches, signal_batches, tag_batches,
                                   train_batches, vector_batches)
 
 
 def check(ctx: RunContext) -> None:
     """Stop before Spark when what the settings ask for cannot be loaded: spaCy (signals), the
     NSFW head, the MetaCLIP entry list."""
-    from udfs.curate_batches import metadata
-    from udfs.nsfw import load_head
-    from udfs.spacy_pipelines import SpacyUnavailable, pipeline
+    from udfs.curate.curate_batches import metadata
+    from udfs.curate.nsfw import load_head
+    from udfs.common.spacy_pipelines import SpacyUnavailable, pipeline
 
     curate = ctx.config.curate
     try:
@@ -64,7 +64,7 @@ def fail_where(rows, condition, reason: str, detail=None):
 
 
 def tagged_pairs(spark, ctx: RunContext):
-    """Every alt-text pair with its image row and CLIP score, tagged (``udfs.curate_batches``)."""
+    """Every alt-text pair with its image row and CLIP score, tagged (``udfs.curate.curate_batches``)."""
     from pyspark.sql import functions as F
 
     images = read_table(spark, IMAGES, ctx).select("image_url", "status", "sha256", "width", "height")
@@ -103,7 +103,7 @@ def image_vectors(spark, ctx: RunContext, rows):
 def with_nsfw(spark, ctx: RunContext, rows):
     from pyspark.sql import functions as F
 
-    from udfs.nsfw import load_head, scores
+    from udfs.curate.nsfw import load_head, scores
 
     curate = ctx.config.curate
     layers = load_head(curate.nsfw_head, ctx.config.storage)  # on the driver first: a bad file stops the run here
@@ -122,7 +122,7 @@ def with_clusters(spark, ctx: RunContext, rows) -> tuple[object, dict]:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    from udfs.clusters import assign, nearest_clusters
+    from udfs.curate.clusters import assign, nearest_clusters
 
     clusters = ctx.config.curate.clusters
     vectors = image_vectors(spark, ctx, rows).cache()

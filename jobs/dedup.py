@@ -30,11 +30,11 @@ from schemas.docs import DOCS
 from schemas.docs_dedup import DOCS_DEDUP
 from schemas.duplicates import DUPLICATES
 from schemas.rejects import REJECTS
-from udfs import storage
+from udfs.common import storage
 from schemas.dedup_keys import DEDUP_KEYS
-from udfs.dedup_signatures import DOC_COLUMNS, keys_batches, minhash_params, source_file
-from udfs.repeated_content import INPUT_COLUMNS, cleanup_batches
-from udfs.repeated_content import STAGE as NAME
+from udfs.dedup.dedup_signatures import DOC_COLUMNS, keys_batches, minhash_params, source_file
+from udfs.dedup.repeated_content import INPUT_COLUMNS, cleanup_batches
+from udfs.dedup.repeated_content import STAGE as NAME
 
 REASONS = {"url": "dup_url", "exact": "dup_exact", "image_set": "dup_image_set", "near": "dup_near"}
 SMALL_COLUMNS = ["doc_id", "indexed", "fetch_time", "norm_url", "content_hash", "image_set_hash"]

@@ -1,5 +1,5 @@
 """CLIP embeddings as the clip and mmc4 stages both compute them: the weights checked on the
-driver, distinct images and texts embedded by ``udfs.clip_batches`` tasks (on the clip GPU
+driver, distinct images and texts embedded by ``udfs.clip.clip_batches`` tasks (on the clip GPU
 profile where there is one), texts keyed by their SHA-256."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from jobs.runtime import RunContext, fail, map_in_arrow
 from jobs.tables import read_table
 from schemas.clip import CLIP_ROWS
 from schemas.images import IMAGES
-from udfs.clip_batches import cache_dir
-from udfs.clip_model import ClipUnavailable, ModelSpec, load
+from udfs.clip.clip_batches import cache_dir
+from udfs.clip.clip_model import ClipUnavailable, ModelSpec, load
 
 ROWS_PER_TASK = 20_000  # embeddings per Spark task
 

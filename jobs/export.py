@@ -17,7 +17,7 @@ from schemas.docs import DOCS
 from schemas.docs_dedup import DOCS_DEDUP
 from schemas.mmc4 import MMC4
 from schemas.obelics_export import OBELICS_EXPORT
-from udfs.obelics_format import DOC_COLUMNS, published_batches
+from udfs.export.obelics_format import DOC_COLUMNS, published_batches
 
 NAME = "export"
 MMC4_EXPORT = "export_mmc4"

@@ -1,10 +1,10 @@
 """Extract: ``pages`` → ``docs``, ``alt_pairs``, ``rejects`` (stage=extract).
 
 Pages are extracted in mapInArrow tasks: ``docs`` rows come back to Spark; alt-text pairs and
-rejects go to side files (``udfs.side_output``), written as their tables once the documents are
+rejects go to side files (``udfs.common.side_output``), written as their tables once the documents are
 committed. A page stored with its HTML (``ingest.store_html``) is read from ``pages`` in small
 batches; a page stored without it is read again from its WARC file: those pages are sorted by
-file and offset, one task per file, and each file is streamed once (``udfs.documents.reread_batches``).
+file and offset, one task per file, and each file is streamed once (``udfs.extract.documents.reread_batches``).
 When the run also ingests, ``jobs.ingest_extract`` does both in one pass instead. Document
 rules only tag (``keep``, ``drop_reasons``); thresholds can be changed later without extracting again.
 """
@@ -19,8 +19,8 @@ from jobs.tables import read_table, side_folder, write_side_tables, write_table
 from schemas.docs import ALT_PAIRS, DOCS
 from schemas.pages import PAGES
 from schemas.rejects import REJECTS
-from udfs.documents import PAGE_COLUMNS, POINTER_COLUMNS, extract_batches, reread_batches
-from udfs.documents import STAGE as NAME
+from udfs.extract.documents import PAGE_COLUMNS, POINTER_COLUMNS, extract_batches, reread_batches
+from udfs.extract.documents import STAGE as NAME
 
 POINTER_BATCH_ROWS = 64  # pages without HTML per Arrow batch into Python (small rows, each a whole extraction)
 

@@ -2,8 +2,8 @@
 
 Every distinct image URL is read once: from ``archived_images`` when the input WARCs hold its
 response (by exact URL, else normalised URL; ``images.source``: ``archive_then_web`` by default,
-``archive_only``, ``web_only``), else downloaded (``udfs.image_fetch``: address checks on every
-hop, capped bodies, retries); then decoded (``udfs.image_decode``). URLs are spread over tasks by a
+``archive_only``, ``web_only``), else downloaded (``udfs.images.image_fetch``: address checks on every
+hop, capped bodies, retries); then decoded (``udfs.images.image_decode``). URLs are spread over tasks by a
 hash (hosts mixed across tasks), ``images.urls_per_task`` per task; each task runs
 ``images.threads`` downloads at once. Every URL gets a row with ``status``; failures are also
 rejects with the status as reason.
@@ -22,8 +22,8 @@ from schemas.docs_dedup import DOCS_DEDUP
 from schemas.image_rows import IMAGE_ROWS
 from schemas.images import IMAGES
 from schemas.rejects import REJECTS
-from udfs.image_batches import STAGE as NAME
-from udfs.image_batches import images_batches
+from udfs.images.image_batches import STAGE as NAME
+from udfs.images.image_batches import images_batches
 
 ARROW_BATCH_ROWS = 8  # URLs per Arrow batch into Python (the task streams them to its thread pool); a row
                      # may carry an archived copy of up to ingest.max_image_bytes (Spark 3.5 counts rows only)
@@ -82,7 +82,7 @@ def with_archived(spark, ctx: RunContext, urls):
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    from udfs.url_normalize import normalize_series
+    from udfs.common.url_normalize import normalize_series
 
     columns = {"archive_payload": "binary", "archive_content_type": "string",
                "archive_fetch_time": "timestamp", "archive_at": "string"}

@@ -1,9 +1,9 @@
 """Ingest: WARC files → ``pages``, ``archived_images``, ``rejects`` (stage=ingest), ``warc_files``.
 
 One Spark task per input file: the file list is distributed, and each task streams its file
-with ``udfs.page_records.ingest_batches``. Pages flow back to Spark and are written as the
+with ``udfs.ingest.page_records.ingest_batches``. Pages flow back to Spark and are written as the
 ``pages`` table (their HTML only with ``ingest.store_html``); each task also leaves its file's
-archived images, rejects and accounting row in side files (``udfs.side_output``), written as
+archived images, rejects and accounting row in side files (``udfs.common.side_output``), written as
 their tables once the pages are committed. Each file is read once, and nothing large is cached.
 When the run also extracts, ``jobs.ingest_extract`` does both in one pass instead.
 """
@@ -18,8 +18,8 @@ from schemas.archived_images import ARCHIVED_IMAGES
 from schemas.pages import PAGES
 from schemas.rejects import REJECTS
 from schemas.warc_files import WARC_FILES
-from udfs.page_records import STAGE as NAME
-from udfs.page_records import ingest_batches
+from udfs.ingest.page_records import STAGE as NAME
+from udfs.ingest.page_records import ingest_batches
 
 SIDE_TABLES = {"archived_image": ARCHIVED_IMAGES, "file": WARC_FILES}
 

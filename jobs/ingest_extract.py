@@ -1,6 +1,6 @@
 """Ingest and extract in one pass (``ingest.fuse_extract``, the default when a run has both):
 WARC files → ``docs`` and every table the two stages write, each page extracted in the task
-that reads it (``udfs.warc_documents``), so its HTML is parsed where it was decoded instead of
+that reads it (``udfs.ingest.warc_documents``), so its HTML is parsed where it was decoded instead of
 going to Parquet and back. ``docs`` rows come back to Spark; the other tables come from the
 tasks' side files. Each stage gets its own stats, counted from the written tables as when they
 run apart; the job's time is split between them by what the tasks measured (reading and
@@ -18,7 +18,7 @@ from jobs.tables import files_frame, read_table, side_folder, write_side_tables,
 from schemas.docs import ALT_PAIRS, DOCS
 from schemas.pages import PAGES
 from schemas.warc_files import WARC_FILES
-from udfs.warc_documents import warc_documents_batches
+from udfs.ingest.warc_documents import warc_documents_batches
 
 NAME = "ingest+extract"
 

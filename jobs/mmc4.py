@@ -22,11 +22,11 @@ from schemas.duplicates import DUPLICATES
 from schemas.images import IMAGES
 from schemas.mmc4 import MMC4, MMC4_PREPARED, MMC4_ROWS
 from schemas.rejects import REJECTS
-from udfs.clip_batches import image_embedding_batches, text_embedding_batches
-from udfs.clip_model import ModelSpec
-from udfs.mmc4_batches import STAGE as NAME
-from udfs.mmc4_batches import prepare_batches, retrofit_batches
-from udfs.spacy_pipelines import SpacyUnavailable, pipeline
+from udfs.clip.clip_batches import image_embedding_batches, text_embedding_batches
+from udfs.clip.clip_model import ModelSpec
+from udfs.mmc4.mmc4_batches import STAGE as NAME
+from udfs.mmc4.mmc4_batches import prepare_batches, retrofit_batches
+from udfs.common.spacy_pipelines import SpacyUnavailable, pipeline
 
 RETROFIT_BATCH_ROWS = 128  # documents per Arrow batch, each with its sentence and image embeddings
 
@@ -58,7 +58,7 @@ def url_duplicates(spark, ctx: RunContext, docs):
     document of the input shares, or whose URL duplicates dedup removed."""
     from pyspark.sql import functions as F
 
-    from udfs.url_normalize import normalize_series
+    from udfs.common.url_normalize import normalize_series
 
     normalized = docs.select("doc_id", F.pandas_udf(normalize_series, "string")("url").alias("norm_url"))
     shared = normalized.groupBy("norm_url").count().where("count > 1").select("norm_url")

@@ -20,9 +20,9 @@ from schemas.duplicates import DUPLICATES
 from schemas.images import IMAGES
 from schemas.mmc4 import MMC4
 from schemas.pages import PAGES
-from udfs import storage
+from udfs.common import storage
 from schemas.rejects import REJECTS
-from udfs.report_html import Bars, Histogram, page, samples_section
+from udfs.report.report_html import Bars, Histogram, page, samples_section
 
 NAME = "report"
 SAMPLE_DOCS, SAMPLE_PAIRS, SAMPLE_IMAGES = 3, 6, 8  # documents and pairs shown; images per document

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import NoReturn, Sequence
 
 from jobs.config import Config, ConfigError, load_config
-from udfs import storage
-from udfs.inputs import InputError, resolve_input
+from udfs.common import storage
+from udfs.ingest.inputs import InputError, resolve_input
 
 ARROW_BATCH_BYTES = 64 << 20
 

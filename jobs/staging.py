@@ -10,7 +10,7 @@ import datetime as dt
 from jobs.runtime import RunContext
 from jobs.tables import read_table, run_crawl, write_table
 from schemas.table import registered
-from udfs import storage
+from udfs.common import storage
 
 FOLDER = "_staging"  # leading underscore: Spark's readers of RUN_DIR/<table> never see it
 

@@ -13,7 +13,7 @@ import json
 import typing
 
 from jobs.runtime import RunContext
-from udfs import storage
+from udfs.common import storage
 
 FILE = "completed_files.jsonl"
 

@@ -5,7 +5,7 @@ from urllib.parse import unquote
 
 from jobs.runtime import RunContext
 from schemas.table import Table
-from udfs import storage
+from udfs.common import storage
 
 
 def night_path(table: Table, ctx: RunContext, path: str | None = None) -> str:
@@ -69,7 +69,7 @@ def files_frame(spark, ctx: RunContext):
 
 
 def side_folder(ctx: RunContext, job: str) -> str:
-    """Where a job's tasks leave their side files (``udfs.side_output``); emptied before it runs."""
+    """Where a job's tasks leave their side files (``udfs.common.side_output``); emptied before it runs."""
     path = ctx.path(f"_side/{job}")
     storage.delete_tree(path, ctx.config.storage)
     return path
@@ -99,12 +99,12 @@ def write_side_tables(spark, ctx: RunContext, side_dir: str, tables: dict[str, T
 
 def decided_documents(spark, ctx: RunContext):
     """``docs`` with ``keep`` and ``drop_reasons`` decided again from the stored signals under
-    this run's extract settings (``udfs.document_rules``: tag, then mix)."""
+    this run's extract settings (``udfs.extract.document_rules``: tag, then mix)."""
     from pyspark.sql import functions as F
 
     from jobs.config import ConfigError
     from schemas.docs import DOCS
-    from udfs.document_rules import SIGNALS, decider, family_signals
+    from udfs.extract.document_rules import SIGNALS, decider, family_signals
 
     if written(DOCS, ctx):
         stored = set(spark.read.parquet(night_path(DOCS, ctx)).columns)

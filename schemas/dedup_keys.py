@@ -1,4 +1,4 @@
-"""The dedup stage's per-document keys (``udfs.dedup_signatures``), between its Spark steps; not
+"""The dedup stage's per-document keys (``udfs.dedup.dedup_signatures``), between its Spark steps; not
 written as a table."""
 import pyarrow as pa
 

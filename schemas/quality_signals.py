@@ -1,6 +1,6 @@
 """Signals of the Gopher, C4 and FineWeb document rules (datatrove's definitions), one column each.
 
-``udfs.quality_rules.quality_signals`` measures them at extract time; ``quality_reasons`` turns
+``udfs.extract.quality_rules.quality_signals`` measures them at extract time; ``quality_reasons`` turns
 stored values and a family's thresholds into drop reasons. A name carries its family's version
 (``gopher_v1_…``): a change in how a signal is measured gets a new version, so old tables stay
 comparable. Ratios are float32; null where the text has nothing to measure (no words, no lines).

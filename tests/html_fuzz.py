@@ -10,8 +10,8 @@ import pyarrow as pa
 from hypothesis import strategies as st
 
 from schemas.pages import PAGES
-from udfs.charset import CharsetError, decode_html
-from udfs.documents import PAGE_COLUMNS, documents, load_models
+from udfs.ingest.charset import CharsetError, decode_html
+from udfs.extract.documents import PAGE_COLUMNS, documents, load_models
 
 ENCODINGS = ("utf-8", "utf-16", "utf-16-be", "shift_jis", "euc-jp", "iso-2022-jp", "gb18030", "big5", "euc-kr",
              "koi8-r", "cp1251", "cp1252", "iso-8859-7", "latin-1", "cp437", "utf-7")

@@ -21,7 +21,7 @@ def archived_images() -> dict[str, tuple[bytes, str]]:
     """Original URL -> (body, Content-Type) of every image response in the two WARCs."""
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-    from udfs.http_body import decode_body, parse_response
+    from udfs.ingest.http_body import decode_body, parse_response
 
     found = {}
     for name in ARCHIVED:

@@ -22,7 +22,7 @@ if [[ -n "$GPU" ]]; then  # infra/getGpusResources.sh, uploaded by submit.sh
   chmod +x /opt/weft/getGpusResources.sh
 fi
 # smoke test: weft, its native dependencies and gs:// support import from the unpacked environment
-/opt/weft/venv/bin/python -c "import jobs.pipeline, udfs.documents, fastwarc, selectolax, pyarrow, gcsfs; print('weft environment ok')"
+/opt/weft/venv/bin/python -c "import jobs.pipeline, udfs.extract.documents, fastwarc, selectolax, pyarrow, gcsfs; print('weft environment ok')"
 if [[ -n "$GPU" ]]; then
   /opt/weft/venv/bin/python -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'init: torch sees no CUDA device')"
 fi

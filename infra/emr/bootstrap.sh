@@ -33,7 +33,7 @@ if [[ -n "$GPU" ]]; then  # infra/getGpusResources.sh
   command -v nvidia-smi >/dev/null || { echo "bootstrap: NVIDIA GPU without nvidia-smi (driver missing)" >&2; exit 1; }
 fi
 # smoke test: weft and its native dependencies import from the unpacked environment
-/opt/weft/venv/bin/python -c "import jobs.pipeline, udfs.documents, fastwarc, selectolax, pyarrow; print('weft environment ok')"
+/opt/weft/venv/bin/python -c "import jobs.pipeline, udfs.extract.documents, fastwarc, selectolax, pyarrow; print('weft environment ok')"
 if [[ -n "$GPU" ]]; then
   /opt/weft/venv/bin/python -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'bootstrap: torch sees no CUDA device')"
 fi

@@ -23,8 +23,8 @@ def test_spark_submit_imports_weft_from_the_bundle(tmp_path):
     assert built.returncode == 0, built.stderr
     bundle = Path(built.stdout.split()[0])
     names = set(zipfile.ZipFile(bundle).namelist())
-    assert {"jobs/pipeline.py", "configs/default.yaml", "udfs/wordlists/metaclip_entries.txt",
-            "udfs/wordlists/stopwords_en.txt"} <= names and not any("__pycache__" in n for n in names)
+    assert {"jobs/pipeline.py", "configs/default.yaml", "udfs/common/wordlists/metaclip_entries.txt",
+            "udfs/common/wordlists/stopwords_en.txt"} <= names and not any("__pycache__" in n for n in names)
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
     probe = elsewhere / "probe.py"

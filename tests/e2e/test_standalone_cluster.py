@@ -20,7 +20,7 @@ from tests.conftest import REPO, WARC_DIR, free_port
 from tests.e2e.conftest import RELAXED, clean_environ, local_images, table_digest
 from tests.e2e.kills import busy, kill_during
 from tests.image_server import ImageServer
-from udfs.dedup_signatures import source_file
+from udfs.dedup.dedup_signatures import source_file
 
 pytestmark = pytest.mark.e2e
 SPARK_HOME = Path(__import__("pyspark").__file__).parent

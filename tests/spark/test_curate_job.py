@@ -19,7 +19,7 @@ from schemas.images import IMAGES
 from schemas.rejects import REJECTS
 from tests.conftest import SHARED
 from tests.tiny_clip import save_tiny_model, with_tiny_model
-from udfs.image_decode import decode
+from udfs.images.image_decode import decode
 
 pytestmark = pytest.mark.spark
 FILES = {"astronaut": "captioned/skimage_astronaut.png", "coffee": "captioned/skimage_coffee.png",
@@ -90,8 +90,8 @@ def reasons(spark, ctx) -> dict[str, str]:
 
 
 def captions_by_uid(ctx) -> dict[str, str]:
-    from udfs.curate_batches import uid
-    from udfs.image_decode import decode as dec
+    from udfs.curate.curate_batches import uid
+    from udfs.images.image_decode import decode as dec
 
     sha = {n: dec((SHARED / "images" / f).read_bytes(), None, ctx.config.images)["sha256"] for n, f in FILES.items()}
     return {t: uid(sha.get(n), url(n), t) for _, n, t in PAIRS_IN}

@@ -88,7 +88,7 @@ def test_connected_components_follow_chains(spark):
 def test_a_rule_set_the_docs_were_not_measured_for_is_an_error(spark, test_settings, tmp_path):
     from jobs.config import ConfigError
     from jobs.tables import decided_documents, night_path
-    from udfs.document_rules import family_signals
+    from udfs.extract.document_rules import family_signals
 
     ctx = RunContext(run_dir=str(tmp_path), config=test_settings)
     older = spark.createDataFrame(corpus(), DOCS.spark()).drop(*family_signals("gopher"))  # before gopher_v1

@@ -110,7 +110,7 @@ def test_every_page_image_the_archive_holds_resolves_to_it(spark, test_settings,
     extract.run(spark, ctx)
     from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-    from udfs.url_normalize import normalize_url
+    from udfs.common.url_normalize import normalize_url
 
     every = {urljoin(page["url"], node.attributes.get("src") or "")  # every <img> of every page
              for page in read_table(spark, PAGES, ctx).collect()

@@ -18,7 +18,7 @@ from schemas.mmc4 import MMC4
 from schemas.rejects import REJECTS
 from tests.conftest import SHARED
 from tests.tiny_clip import save_tiny_model, with_tiny_model
-from udfs.image_decode import decode
+from udfs.images.image_decode import decode
 
 pytestmark = pytest.mark.spark
 FILES = {"astronaut": "captioned/skimage_astronaut.png", "flower": "odd/pillow_flower.jpg",

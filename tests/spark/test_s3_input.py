@@ -6,7 +6,7 @@ from jobs import ingest
 from jobs.config import load_config
 from jobs.runtime import RunContext
 from tests.conftest import QUIRKY_DIR, WARC_DIR
-from udfs.inputs import resolve_input
+from udfs.ingest.inputs import resolve_input
 
 pytestmark = pytest.mark.spark
 

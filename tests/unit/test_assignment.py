@@ -1,4 +1,4 @@
-"""MMC4's placement rule (udfs.assignment) against two references written here: an exhaustive
+"""MMC4's placement rule (udfs.mmc4.assignment) against two references written here: an exhaustive
 search over every matching (small matrices: ties, all shapes, all below threshold), and MMC4's
 own procedure step by step with lapjv on the padded matrix (larger matrices)."""
 import itertools
@@ -10,7 +10,7 @@ import pytest
 from lapjv import lapjv
 
 from tests.conftest import SHARED
-from udfs.assignment import assign, is_core, place
+from udfs.mmc4.assignment import assign, is_core, place
 
 MMC4_DOCS = SHARED / "interleaved" / "mmc4_core_ff_shard151" / "docs_no_face_shard_151_v3.first107.jsonl"
 CORE = SimpleNamespace(min_sentences=4, max_sentences=40, min_images=2, max_images=15, min_similarity=0.25,

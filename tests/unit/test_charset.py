@@ -1,6 +1,6 @@
 import pytest
 
-from udfs.charset import CharsetError, codec_for, decode_html, meta_charset
+from udfs.ingest.charset import CharsetError, codec_for, decode_html, meta_charset
 
 RUSSIAN = "<html><body><p>Привет, мир! Это страница на русском языке, довольно длинная для детектора.</p></body></html>"
 

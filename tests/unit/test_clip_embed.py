@@ -9,9 +9,9 @@ import torch
 
 from tests.conftest import SHARED
 from tests.tiny_clip import save_tiny_model
-from udfs import clip_model
-from udfs.clip_embed import embed_images, embed_texts
-from udfs.clip_model import ClipUnavailable, ModelSpec
+from udfs.clip import clip_model
+from udfs.clip.clip_embed import embed_images, embed_texts
+from udfs.clip.clip_model import ClipUnavailable, ModelSpec
 
 IMAGES = ["captioned/skimage_astronaut.png", "odd/pillow_flower.jpg", "odd/pillow_pil_sample_cmyk.jpg",
           "odd/pillow_hopper.gif", "photos_odd_aspect/img2dataset_456_123.jpg", "captioned/skimage_camera.png"]

@@ -10,12 +10,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import SHARED
-from udfs import metaclip
-from udfs.caption_signals import signals
-from udfs.clusters import assign, nearest_clusters, train
-from udfs.curate_batches import metadata, uid, vector_batches
-from udfs.nsfw import load_head, scores
-from udfs.pair_filters import caption_reason, pair_image_reason
+from udfs.curate import metaclip
+from udfs.curate.caption_signals import signals
+from udfs.curate.clusters import assign, nearest_clusters, train
+from udfs.curate.curate_batches import metadata, uid, vector_batches
+from udfs.curate.nsfw import load_head, scores
+from udfs.curate.pair_filters import caption_reason, pair_image_reason
 
 CAPTIONS = SHARED / "captions_text" / "img2dataset_test_10000_url_alttext.parquet"
 SIZES = SimpleNamespace(min_side=200, max_aspect=3.0)

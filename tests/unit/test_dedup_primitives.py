@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import SHARED
-from udfs import minhash as mh
-from udfs.url_normalize import normalize_url, registered_domain, url_domain
+from udfs.dedup import minhash as mh
+from udfs.common.url_normalize import normalize_url, registered_domain, url_domain
 
 
 @pytest.mark.parametrize("a, b", [
@@ -108,7 +108,7 @@ def test_numpy_shingle_hashes_behave_like_a_set_of_shingles():
 
 
 def test_image_set_keys_ignore_order_repeats_and_small_sets():
-    from udfs.dedup_signatures import image_set_hash
+    from udfs.dedup.dedup_signatures import image_set_hash
 
     a, b = "http://x/1.jpg", "http://x/2.jpg"
     assert image_set_hash([None, a, b]) == image_set_hash([b, None, a, a])
@@ -117,7 +117,7 @@ def test_image_set_keys_ignore_order_repeats_and_small_sets():
 
 
 def test_paragraph_hashes_fold_case_and_space_and_count_once_per_document():
-    from udfs.repeated_content import paragraph_hash, paragraph_hashes
+    from udfs.dedup.repeated_content import paragraph_hash, paragraph_hashes
 
     assert paragraph_hash("Read  our Cookie policy") == paragraph_hash("read our cookie POLICY ")
     assert paragraph_hash("a") != paragraph_hash("b")
@@ -126,7 +126,7 @@ def test_paragraph_hashes_fold_case_and_space_and_count_once_per_document():
 
 
 def test_removing_content_keeps_page_order_and_merges_texts():
-    from udfs.repeated_content import cleaned_or_reason, paragraph_hash, remove_content
+    from udfs.dedup.repeated_content import cleaned_or_reason, paragraph_hash, remove_content
 
     doc = {"doc_id": "d", "texts": ["intro\n\nfooter", None, "body", None], "images": [None, "logo", None, "photo"],
            "image_meta": [None, {"src": "logo"}, None, {"src": "photo"}], "n_words": 4}
@@ -155,7 +155,7 @@ def test_numpy_words_are_the_regex_words():
 
 
 def test_batched_shingle_hashes_equal_one_text_at_a_time():
-    from udfs.dedup_signatures import _groups
+    from udfs.dedup.dedup_signatures import _groups
 
     texts = ["", "one", "two words", "İstanbul’s café—naïve 東京タワー and more words here", "...",
              (SHARED / "neardup" / "cs336_mit_license_fuzzy_dups" / "pytorch_license.txt").read_text(), "a b c d e"]
@@ -169,7 +169,7 @@ def test_batched_shingle_hashes_equal_one_text_at_a_time():
 
 def test_a_document_whose_keys_fail_gets_none_and_says_why():
     from jobs.config import load_config
-    from udfs.dedup_signatures import _guarded_keys, source_file
+    from udfs.dedup.dedup_signatures import _guarded_keys, source_file
 
     doc = {"doc_id": "d", "url": "http://x.example/", "fetch_time": None, "texts": [b"not text"], "images": [],
            "general_metadata": {"warc_filename": "s3://cc/crawl-data/CC-MAIN-2024-10/x.warc.gz"}}

@@ -9,8 +9,8 @@ import pyarrow as pa
 from jobs.config import load_config
 from schemas.docs import DOCS
 from tests.conftest import SHARED
-from udfs.document_rules import SIGNALS, decide, decider, stored
-from udfs.documents import build_document
+from udfs.extract.document_rules import SIGNALS, decide, decider, stored
+from udfs.extract.documents import build_document
 
 EXTRACT = load_config().extract
 READABILITY = sorted((SHARED / "html" / "mozilla_readability").glob("*/source.html.gz"))[:60]

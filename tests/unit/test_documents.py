@@ -5,8 +5,8 @@ import time
 import pytest
 
 from jobs.config import load_config
-from udfs.documents import build_document, extract_page, time_limit, ExtractTimeout
-from udfs.interleave import interleave, parse
+from udfs.extract.documents import build_document, extract_page, time_limit, ExtractTimeout
+from udfs.extract.interleave import interleave, parse
 
 CFG = load_config().extract  # main_content mode
 OBELICS = load_config(overrides=["extract.mode=obelics"]).extract
@@ -101,7 +101,7 @@ def test_deep_nesting_and_garbage_do_not_escape():
 
 def test_hostile_text_stays_linear_and_typed():
     from schemas.docs import ALT_PAIRS, DOCS
-    from udfs.arrow_rows import to_batch
+    from udfs.common.arrow_rows import to_batch
 
     cases = ["<title>a" + " " * 30000 + "b</title><p>x</p>", "<b> </b>" * 20000, "<table><tr>" + "<td></td>" * 20000,
              f"<p>{PROSE}</p>" + '<img src="a.jpg" width="²" height="9' + "9" * 400 + 'px">',
@@ -213,7 +213,7 @@ class Side:
 
 
 def test_a_row_that_does_not_fit_the_schema_becomes_a_reject():
-    from udfs import documents
+    from udfs.extract import documents
 
     good = page(f"<p>{PROSE}</p><img src='/a.jpg' alt='A harbour at dawn' width='800' height='500'>")
     bad = {**page("<p>x</p>"), "page_id": "p2"}
@@ -231,7 +231,7 @@ def test_a_row_that_does_not_fit_the_schema_becomes_a_reject():
 
 
 def test_documents_batches_are_bounded(monkeypatch):
-    from udfs import documents
+    from udfs.extract import documents
 
     monkeypatch.setattr(documents, "OUTPUT_ROWS", 3)
     pages = [{**page(f"<p>{PROSE}</p><p>{i}</p>"), "page_id": f"p{i}"} for i in range(7)]
@@ -243,7 +243,7 @@ def test_documents_batches_are_bounded(monkeypatch):
 
 
 def test_main_content_vocabulary_edges():
-    from udfs import main_content as mc
+    from udfs.extract import main_content as mc
 
     assert mc.is_boilerplate({"class": "site-menu"}) and mc.is_boilerplate({"id": "menu"})
     assert not mc.is_boilerplate({"class": "MathJax CtxtMenu_Attached_0"})  # content, not a menu

@@ -3,7 +3,7 @@ import zlib
 
 import pytest
 
-from udfs.http_body import (BodyError, HttpResponse, decode_body, dechunk, html_type, looks_like_html, media_type,
+from udfs.ingest.http_body import (BodyError, HttpResponse, decode_body, dechunk, html_type, looks_like_html, media_type,
                             parse_response)
 
 PAGE = b"<!DOCTYPE html><html><head><title>t</title></head><body><p>hello</p></body></html>"

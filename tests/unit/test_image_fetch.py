@@ -9,9 +9,9 @@ from PIL import Image
 
 from tests.conftest import SHARED
 from tests.image_server import ImageServer
-from udfs.image_batches import image_row, rewrite
-from udfs.image_decode import configure_pillow
-from udfs.image_fetch import blocked
+from udfs.images.image_batches import image_row, rewrite
+from udfs.images.image_decode import configure_pillow
+from udfs.images.image_fetch import blocked
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_rewrite_uses_the_longest_prefix():
 def test_perceptual_hash_equals_imagehash():
     import imagehash
 
-    from udfs.image_decode import phash
+    from udfs.images.image_decode import phash
 
     for name in ("odd/pillow_flower.jpg", "odd/skimage_logo.png", "captioned/skimage_camera.png",
                  "photos_odd_aspect/img2dataset_456_123.jpg", "odd/pillow_hopper.gif"):
@@ -135,8 +135,8 @@ PROBE = """
 import json, resource, sys
 from jobs.config import load_config
 from tests.image_server import ImageServer
-from udfs.image_batches import image_row
-from udfs.image_decode import configure_pillow
+from udfs.images.image_batches import image_row
+from udfs.images.image_decode import configure_pillow
 settings = load_config(overrides=["images.allowlist=[127.0.0.1]", "images.timeout_seconds=1.5",
                                   "images.max_bytes=2000000"]).images
 configure_pillow(settings.max_pixels)

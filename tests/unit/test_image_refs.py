@@ -1,7 +1,7 @@
 import pytest
 
 from jobs.config import load_config
-from udfs.image_refs import (document_base, image_source, node_image_reason, largest_candidate, parse_srcset,
+from udfs.extract.image_refs import (document_base, image_source, node_image_reason, largest_candidate, parse_srcset,
                              rendered_size, resolve_url)
 
 RULES = load_config().extract.images

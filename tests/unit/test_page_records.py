@@ -6,8 +6,8 @@ from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
 from jobs.config import load_config
 from tests.conftest import QUIRKY_DIR, WARC_DIR, warc_files
-from udfs.page_records import classify, ingest_file, page_id, parse_warc_date
-from udfs.warc import RawRecord
+from udfs.ingest.page_records import classify, ingest_file, page_id, parse_warc_date
+from udfs.ingest.warc import RawRecord
 
 CFG = load_config()
 HTML = b"<html><head><meta charset='utf-8'></head><body><p>caf\xc3\xa9</p></body></html>"

@@ -1,4 +1,4 @@
-"""datatrove as the oracle of udfs.quality_rules: its Gopher, C4 and FineWeb filters, with their
+"""datatrove as the oracle of udfs.extract.quality_rules: its Gopher, C4 and FineWeb filters, with their
 defaults, judge weft's own documents of every bundled WARC page and readability page; our
 decisions (keep = no reasons) must agree on ≥ 99% per family, and each page where they differ
 must be in ``EXPLAINED`` with its reason.
@@ -20,9 +20,9 @@ from datatrove.utils import text as dt_text
 
 from jobs.config import load_config
 from tests.conftest import SHARED, warc_files
-from udfs import quality_rules as qr
-from udfs.documents import build_document
-from udfs.page_records import ingest_file
+from udfs.extract import quality_rules as qr
+from udfs.extract.documents import build_document
+from udfs.ingest.page_records import ingest_file
 
 CUT = 20_000
 MIN_AGREEMENT = 0.99

@@ -9,7 +9,7 @@ import pytest
 
 from jobs.config import load_config
 from schemas.quality_signals import FAMILY_VERSIONS, QUALITY_COLUMNS
-from udfs.quality_rules import quality_reasons, quality_signals, tokens
+from udfs.extract.quality_rules import quality_reasons, quality_signals, tokens
 
 SENTENCES = [
     "The museum opened a new wing last spring, and visitors have been arriving ever since.",

@@ -7,7 +7,7 @@ import io
 
 from PIL import Image
 
-from udfs.report_html import Bars, Histogram, page, samples_section
+from udfs.report.report_html import Bars, Histogram, page, samples_section
 
 STATS = {
     "ingest": {"input_rows": 1200, "output_rows": 344, "rejected": {"not_response": 654, "not_html": 202},

@@ -13,8 +13,8 @@ from fastwarc.warc import ArchiveIterator
 from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
 from jobs.config import load_config
-from udfs.http_body import media_type, parse_response
-from udfs.page_records import ingest_file
+from udfs.ingest.http_body import media_type, parse_response
+from udfs.ingest.page_records import ingest_file
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES, GIANT_BYTES = 120, 1_500_000

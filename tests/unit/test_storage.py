@@ -1,4 +1,4 @@
-"""udfs.storage on its three kinds of place: local folders, S3 (moto's server on 127.0.0.1) and
+"""udfs.common.storage on its three kinds of place: local folders, S3 (moto's server on 127.0.0.1) and
 an fsspec filesystem (fsspec's in-process ``memory://``, the code path ``gs://`` takes)."""
 import gzip
 import uuid
@@ -7,8 +7,8 @@ import boto3
 import pytest
 
 from jobs.config import load_config
-from udfs import storage
-from udfs.inputs import InputError, resolve_input
+from udfs.common import storage
+from udfs.ingest.inputs import InputError, resolve_input
 
 
 def exercise(root: str, settings) -> None:

@@ -1,8 +1,8 @@
 import pytest
 
 from jobs.config import load_config
-from udfs import text_metrics as tm
-from udfs.text_filters import text_reasons, text_signals
+from udfs.common import text_metrics as tm
+from udfs.extract.text_filters import text_reasons, text_signals
 
 CFG = load_config().extract
 PROSE = ("The museum opened a new wing last spring, and visitors have been arriving in large numbers ever since. "

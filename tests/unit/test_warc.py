@@ -7,7 +7,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
 from tests.conftest import QUIRKY_DIR, WARC_DIR, warc_files
-from udfs.warc import RawRecord, ReadLog, Unreadable, read_archive
+from udfs.ingest.warc import RawRecord, ReadLog, Unreadable, read_archive
 
 
 def read_bytes(data: bytes, log: ReadLog | None = None) -> list:

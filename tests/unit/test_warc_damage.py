@@ -5,9 +5,9 @@ import io
 from fastwarc.stream_io import ZstdWriter
 
 from jobs.config import load_config
-from udfs.page_records import ingest_file
+from udfs.ingest.page_records import ingest_file
 from tests.warc_damage import damaged_files, per_record_gzip, rec
-from udfs.warc import RawRecord, ReadLog, read_archive
+from udfs.ingest.warc import RawRecord, ReadLog, read_archive
 
 
 def read(data: bytes) -> tuple[list, ReadLog]:

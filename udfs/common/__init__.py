@@ -1,0 +1,1 @@
+"""What several stages share: settings, storage, Arrow rows, URLs, word lists, language id."""

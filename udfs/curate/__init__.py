@@ -1,0 +1,1 @@
+"""Pair filters, caption signals, MetaCLIP balancing, clusters, NSFW scores."""

@@ -1,0 +1,1 @@
+"""Document keys (MinHash, hashes) and the repeated-content cleanup of kept documents."""

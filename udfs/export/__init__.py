@@ -1,0 +1,1 @@
+"""Published formats of the final tables."""

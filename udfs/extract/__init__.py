@@ -1,0 +1,1 @@
+"""Pages to documents: DOM rules, main content, interleaving, signals and document rules."""

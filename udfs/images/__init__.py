@@ -1,0 +1,1 @@
+"""Fetching, reading from the archive and decoding the documents' images."""

@@ -1,0 +1,1 @@
+"""WARC records to pages: reading WARC files, HTTP bodies, charsets, input lists."""

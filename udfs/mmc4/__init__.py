@@ -1,0 +1,1 @@
+"""MMC4: sentences, image filters, sentence-image assignment."""
