@@ -51,12 +51,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
-from urllib.parse import quote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from udfs.extract.image_refs import resolve_url  # noqa: E402 -- after the path is set
 DATA = REPO.parent / "shared" / "data"
 
 CRAWL = "CC-MAIN-2026-49"
@@ -220,14 +221,7 @@ def _resolve(value: str, base: str) -> str | None:
     value = value.strip()
     if not value or value.lower().startswith(("data:", "javascript:", "blob:", "about:")):
         return None
-    try:
-        url = urljoin(base, value)
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return url
+    return resolve_url(value, base)
 
 
 def tagged_url(value: str, base: str, sentinel: str) -> str | None:

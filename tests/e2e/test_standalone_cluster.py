@@ -22,7 +22,7 @@ from tests.e2e.kills import busy, kill_during
 from tests.image_server import ImageServer
 from udfs.dedup.dedup_signatures import source_file
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.cluster]  # .ci/compat.sh runs them (pytest.ini leaves them out)
 SPARK_HOME = Path(__import__("pyspark").__file__).parent
 STAGES = ("ingest", "extract", "dedup", "images")  # the CPU stages (the packed virtualenv has no torch)
 PROBE = '''import json, os, sys, time
