@@ -20,7 +20,7 @@ if [[ ! -f "$venv/.done" ]]; then
 fi
 "$venv/bin/python" -c "import pyspark; assert pyspark.__version__ == '$version', pyspark.__version__"
 PYSPARK_PYTHON="$PWD/$venv/bin/python" PYSPARK_DRIVER_PYTHON="$PWD/$venv/bin/python" \
-  "$venv/bin/python" -m pytest -q -ra -p no:cacheprovider -m "" tests/spark \
+  "$venv/bin/python" -m pytest -q -ra -p no:cacheprovider -m "" --basetemp="/tmp/weft-compat-$version" tests/spark \
   "tests/e2e/test_pipeline_cli.py::test_pipeline_on_the_bundled_warcs" \
   "tests/e2e/test_standalone_cluster.py::test_executors_take_python_from_the_archive_and_weft_from_the_zip" \
   "tests/e2e/test_standalone_cluster.py::test_the_cluster_run_equals_the_local_run" "${@:2}"

@@ -37,6 +37,7 @@ def test_spark_submit_imports_weft_from_the_bundle(tmp_path):
     assert seen.stdout.splitlines()[0].startswith(str(bundle))  # imported from the zip, not the checkout
 
 
+@pytest.mark.cluster  # with the cluster tests, which run the pipeline on this archive (make compat)
 def test_packed_virtualenv_holds_what_weft_imports(packed_bundle):
     """``make bundle``'s virtualenv archive, unpacked as YARN unpacks ``--archives ...#environment``:
     everything weft imports is inside it (the standalone cluster test runs the pipeline with it)."""

@@ -12,6 +12,8 @@ from tests.image_server import ImageServer
 pytestmark = pytest.mark.e2e
 
 LATER = "dedup,images,curate,export"
+WARCS = ("ukwa_wikipedia-mona-lisa.warc.gz", "commoncrawl-2008_small-sample-1262850551027_8.CONVERTED.warc.gz",
+         "dolma_sample-0000.warc.gz", "resiliparse_CC-MAIN-2020-34_warcfile.warc.gz")
 COMMON = [*FAST, "--date", "2026-11-30", "--set", "curate.signals=false"]
 B = ["--set", "extract.languages=[]", "--set", "extract.require_images=false",
      "--set", "extract.document.min_words=30", "--set", "extract.max_images=12",
@@ -21,10 +23,12 @@ DECISIONS = ("keep", "drop_reasons")  # docs.keep records the decision extract m
 
 def test_changed_document_settings_need_no_new_extraction(tmp_path, shared_data):
     first, fresh = tmp_path / "a", tmp_path / "b"
+    inputs = tmp_path / "warc.paths"  # pages with images, pages in several languages, short and long ones
+    inputs.write_text("".join(f"{WARC_DIR / name}\n" for name in WARCS))
     with ImageServer() as server:
         mirror = local_images(server)
         for out, settings in ((first, []), (fresh, B)):
-            done = weft("--input", str(WARC_DIR), "--output", str(out), "--stages", f"ingest,extract,{LATER}",
+            done = weft("--input", str(inputs), "--output", str(out), "--stages", f"ingest,extract,{LATER}",
                         *COMMON, *mirror, *settings)
             assert done.returncode == 0, done.stderr[-3000:]
         docs_files = {p: p.stat().st_mtime_ns for p in (first / "docs").rglob("*.parquet")}

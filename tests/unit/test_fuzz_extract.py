@@ -2,6 +2,7 @@
 ends as one document or one reject, nothing escapes, and the per-page time limit holds.
 4,000 generated cases here (deterministic: derandomized, no example database); bench/fuzz.py
 runs longer, with fresh seeds."""
+import sys
 from collections import Counter
 
 import pytest
@@ -17,6 +18,15 @@ CONFIG = load_config()
 EXTRACT = CONFIG.extract
 SLACK = 1.0  # seconds past the limit: the alarm interrupts Python code, not one running C call
 seen: Counter = Counter()
+
+
+@pytest.fixture(autouse=True)
+def workers_unraisable_hook(monkeypatch):
+    """Python's own unraisable hook, as in Spark's Python workers. The time limit's timer ticks
+    until the page stops; a tick that lands in a ``__del__`` is dropped as unraisable and the next
+    one stops the page (udfs.extract.documents.time_limit). pytest's hook, written in Python,
+    would take the next tick itself while it formats the first and report that as the test's error."""
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
 
 
 @settings(max_examples=CASES // PER_BATCH, deadline=None, derandomize=True, database=None,
