@@ -1,6 +1,8 @@
-"""Extraction fidelity and speed on the 130 real pages of ../shared/data/html/mozilla_readability.
+"""Extraction fidelity and speed on the 130 real pages of ../shared/data/html/mozilla_readability,
+then on the extraction development set (../shared/data/html/extraction_dev: 774 pages, 31
+languages) in its tuning and check halves (tests/extraction_dev.py: split by site).
 
-    python bench/extract.py
+    python bench/extract.py [--dev-only]
 
 Reference: readability's expected output for each page. Per page, over word tokens (bags):
 recall = reference tokens found in the extraction; leak = extracted tokens not in the
@@ -119,7 +121,64 @@ def weft_scores(pages=None, overrides: tuple[str, ...] = ()) -> dict:
     return evaluate(lambda html: weft_extract(html, settings), pages or load_pages())
 
 
+SHORT_WORDS, GOLD_WORDS = 5, 50  # "empty": fewer than 5 tokens out where the gold has more than 50
+
+
+def dev_rows(extractor, dev_pages) -> list[dict]:
+    """Per dev page: recall and leak over token bags (leak only where the gold is the whole main
+    content), and whether the extraction came out empty."""
+    from tests.extraction_dev import tokens
+
+    rows = []
+    for page in dev_pages:
+        gold, out = tokens(page.expected()), tokens(extractor(page.html())[0])
+        recall, leak = scores(out, gold)
+        rows.append({"page": page, "recall": recall, "leak": leak if page.gold == "full" else None,
+                     "empty": sum(out.values()) < SHORT_WORDS and sum(gold.values()) > GOLD_WORDS})
+    return rows
+
+
+def dev_summary(rows: list[dict]) -> tuple[float, float, int, int]:
+    leaks = [r["leak"] for r in rows if r["leak"] is not None]
+    return (statistics.mean(r["recall"] for r in rows), statistics.mean(leaks) if leaks else 0.0,
+            sum(r["empty"] for r in rows), len(rows))
+
+
+def dev_groups(page) -> list[str]:
+    language = page.language if page.language in ("en", "de", "zh") else "other"
+    return ["all", f"lang {language}", f"src {page.source.split('/')[-1]}"]
+
+
+def dev_main() -> None:
+    from jobs.config import load_config
+    from tests.extraction_dev import HALVES, half
+
+    settings = load_config(overrides=["extract.languages=[]", "extract.require_images=false",
+                                      "extract.mode=main_content"]).extract
+    extractors = {"weft main_content": lambda html: weft_extract(html, settings),
+                  "trafilatura (favor_precision)": trafilatura_extract,
+                  "resiliparse (main_content)": resiliparse_extract}
+    print("\nextraction_dev, split by site (tests/extraction_dev.py): recall / leak / pages empty "
+          f"(< {SHORT_WORDS} tokens out, gold > {GOLD_WORDS}); leak over full-gold pages only")
+    for name in HALVES:
+        dev_pages = half(name)
+        results = {label: dev_rows(fn, dev_pages) for label, fn in extractors.items()}
+        groups = sorted({g for p in dev_pages for g in dev_groups(p)}, key=lambda g: (g != "all", g))
+        print(f"\n{name} half: {len(dev_pages)} pages")
+        print(f"{'group':<48}" + "".join(f"{label:>34}" for label in extractors))
+        for group in groups:
+            cells = []
+            for label in extractors:
+                rows = [r for r in results[label] if group in dev_groups(r["page"])]
+                recall, leak, empty, n = dev_summary(rows)
+                cells.append(f"{recall:.3f} / {leak:.3f} / {empty:>3} of {n:<4}")
+            print(f"{group:<48}" + "".join(f"{c:>34}" for c in cells))
+
+
 def main() -> None:
+    if "--dev-only" in sys.argv[1:]:
+        dev_main()
+        return
     pages = load_pages()
     weft_scores(pages[:5])  # warm-up: word lists, language model
     rows = {
@@ -135,6 +194,7 @@ def main() -> None:
     for name, r in rows.items():
         print(f"{name:<36}{r['recall']:>8.3f}{r['leak']:>8.3f}{r['images_kept']:>15.3f}{r['extra_images']:>12}"
               f"{r['pages_per_s']:>10.1f}")
+    dev_main()
 
 
 if __name__ == "__main__":
