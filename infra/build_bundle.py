@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -51,13 +52,27 @@ def build_zip(dist: Path) -> Path:
     return target
 
 
-def build_venv(dist: Path, extras: str) -> Path:
-    """A fresh virtualenv with weft (not editable) and ``extras``, packed by venv-pack."""
-    build = REPO / "build" / "bundle-venv"
+def source_copy(work: Path) -> Path:
+    """What pip builds weft from, copied into ``work``: pip builds in the source folder, so two
+    bundles built at once from one checkout would otherwise write the same build files."""
+    source = work / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    source.mkdir(parents=True)
+    for name in ("setup.py", "pyproject.toml", "constraints.txt"):
+        shutil.copy2(REPO / name, source / name)
+    for package in PACKAGES:
+        shutil.copytree(REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return source
+
+
+def build_venv(dist: Path, extras: str, work: Path) -> Path:
+    """A fresh virtualenv with weft (not editable) and ``extras``, packed by venv-pack; built
+    under ``work``."""
+    source, build = source_copy(work), work / "bundle-venv"
     python = build / "bin" / "python"
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(build)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-c", str(REPO / "constraints.txt"),
-                    f"{REPO}[{extras}]" if extras else str(REPO), "venv-pack==0.2.0"], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-c", str(source / "constraints.txt"),
+                    f"{source}[{extras}]" if extras else str(source), "venv-pack==0.2.0"], check=True)
     target = dist / f"weft-venv-{version()}.tar.gz"
     subprocess.run([str(build / "bin" / "venv-pack"), "-p", str(build), "-o", str(target), "--force"], check=True)
     return target
@@ -68,12 +83,13 @@ def main() -> None:
     parser.add_argument("--dist", default=str(REPO / "dist"))
     parser.add_argument("--venv", action="store_true", help="also pack a virtualenv (minutes; GBs with clip)")
     parser.add_argument("--extras", default="clip,nlp", help="weft extras in the packed virtualenv")
+    parser.add_argument("--work", default=str(REPO / "build"), help="where the virtualenv is built")
     args = parser.parse_args()
     dist = Path(args.dist)
     dist.mkdir(parents=True, exist_ok=True)
     print(build_zip(dist))
     if args.venv:
-        print(build_venv(dist, args.extras))
+        print(build_venv(dist, args.extras, Path(args.work)))
 
 
 if __name__ == "__main__":

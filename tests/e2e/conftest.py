@@ -86,7 +86,8 @@ def packed_bundle(tmp_path_factory) -> Bundle:
     virtualenv unpacked as YARN unpacks ``--archives ...#environment``."""
     dist = tmp_path_factory.mktemp("dist")
     built = subprocess.run([sys.executable, str(REPO / "infra" / "build_bundle.py"), "--dist", str(dist), "--venv",
-                            "--extras", ""], capture_output=True, text=True, timeout=900)
+                            "--extras", "", "--work", str(tmp_path_factory.mktemp("bundle-build"))],
+                           capture_output=True, text=True, timeout=900)
     assert built.returncode == 0, built.stderr[-3000:]
     bundle, archive = (Path(next(w for w in built.stdout.split() if w.endswith(end))) for end in (".zip", ".tar.gz"))
     environment = tmp_path_factory.mktemp("unpacked") / "environment"
