@@ -40,6 +40,12 @@ MC_LINES = frozenset({"li", "tr", "dt", "dd", "div", "section", "article", "main
 MC_STRIPPED = rules.ALWAYS_DROPPED - {"form", "noscript", "math"}
 MC_DROPPED = MC_STRIPPED | {"nav", "aside", "footer", "iframe", "object", "embed", "audio", "video"}
 LINK_LISTS = frozenset({"ul", "ol", "div", "section", "table", "p"})
+FALLBACK_CHARS = 100  # main content with less text: the whole body, cleaned the same way, when it has more
+
+
+def _chars(blocks: list) -> int:
+    """Characters of text other than spaces (scripts without spaces between words count alike)."""
+    return sum(len(b) - b.count(" ") - b.count("\n") for b in blocks if isinstance(b, str))
 
 
 @dataclass(slots=True)
@@ -66,7 +72,12 @@ def interleave(tree: LexborHTMLParser, mode: str = "obelics") -> Page:
     if mode == "main_content":
         tree.strip_tags(sorted(MC_STRIPPED))
         content = main_content.find_main_content(tree)
-        blocks = _walk(content.roots, _main_content_action(content), _main_content_separator)
+        action = _main_content_action(content)
+        blocks = _walk(content.roots, action, _main_content_separator)
+        if _chars(blocks) < FALLBACK_CHARS and tree.body is not None and content.roots != [tree.body]:
+            whole = _walk([tree.body], action, _main_content_separator)  # nothing won: the cleaned body
+            if _chars(whole) > _chars(blocks):
+                blocks = whole
     else:
         blocks = _walk([tree.body or tree.root], _obelics_action, _obelics_separator)
     return Page(blocks, base_href)
