@@ -40,7 +40,7 @@ MC_LINES = frozenset({"li", "tr", "dt", "dd", "div", "section", "article", "main
 MC_STRIPPED = rules.ALWAYS_DROPPED - {"form", "noscript", "math"}
 MC_DROPPED = MC_STRIPPED | {"nav", "aside", "footer", "iframe", "object", "embed", "audio", "video"}
 LINK_LISTS = frozenset({"ul", "ol", "div", "section", "table", "p"})
-FALLBACK_CHARS = 100  # main content with less text: the whole body, cleaned the same way, when it has more
+FALLBACK_CHARS = 100  # main content with less text: the whole body, cleaned the same way, if it has this much
 
 
 def _chars(blocks: list) -> int:
@@ -76,7 +76,7 @@ def interleave(tree: LexborHTMLParser, mode: str = "obelics") -> Page:
         blocks = _walk(content.roots, action, _main_content_separator)
         if _chars(blocks) < FALLBACK_CHARS and tree.body is not None and content.roots != [tree.body]:
             whole = _walk([tree.body], action, _main_content_separator)  # nothing won: the cleaned body
-            if _chars(whole) > _chars(blocks):
+            if _chars(whole) >= FALLBACK_CHARS:  # a body with as little is no article either
                 blocks = whole
     else:
         blocks = _walk([tree.body or tree.root], _obelics_action, _obelics_separator)
