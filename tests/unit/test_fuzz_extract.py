@@ -17,6 +17,8 @@ PER_BATCH = 50  # pages per hypothesis example: 80 examples x 50 pages
 CONFIG = load_config()
 EXTRACT = CONFIG.extract
 SLACK = 1.0  # seconds past the limit: the alarm interrupts Python code, not one running C call
+C_CALL_BYTES_PER_S = 12.5e6  # and a C call over a whole page (parse, selecting every <p>) runs to its end:
+# on a 50 MB page that overshoot was measured at 0.7-2.7 s on a 2-core machine; allow 4 s
 seen: Counter = Counter()
 
 
@@ -53,10 +55,10 @@ def test_extreme_pages_keep_the_limits(name):
     body = extremes()[name]
     by_page, seconds = run_pages([(body, "utf-8")], CONFIG)
     outcome = accounted(by_page["p0"])
-    assert seconds[0] < EXTRACT.time_limit_seconds + SLACK + len(body) / 50e6, (outcome, seconds)
+    assert seconds[0] < EXTRACT.time_limit_seconds + SLACK + len(body) / C_CALL_BYTES_PER_S, (outcome, seconds)
     if len(body) > EXTRACT.max_html_chars:
         assert outcome == "reject:extract:too_large"
     lifted = load_config(overrides=["extract.max_html_chars=100000000"])  # size limit off: the time limit holds
     by_page, seconds = run_pages([(body, "utf-8")], lifted)
     accounted(by_page["p0"])
-    assert seconds[0] < EXTRACT.time_limit_seconds + SLACK + len(body) / 50e6, seconds
+    assert seconds[0] < EXTRACT.time_limit_seconds + SLACK + len(body) / C_CALL_BYTES_PER_S, seconds

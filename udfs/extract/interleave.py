@@ -97,8 +97,9 @@ def _main_content_action(content: main_content.MainContent):
             return rules.IMAGES_ONLY if node.css_first("img") is not None else rules.DROP
         if tag == "img" and _noscript_image_follows(node):
             return rules.DROP  # the placeholder: the <noscript> image after it is the real one
-        if tag in MC_DROPPED or (attrs and (rules.is_hidden(attrs) or main_content.is_boilerplate(attrs))):
-            return rules.DROP
+        if tag in MC_DROPPED or (attrs and (rules.is_hidden(attrs) or (
+                main_content.is_boilerplate(attrs) and node.mem_id not in content.holders))):
+            return rules.DROP  # a wrapper named like a sidebar that holds the article is not dropped
         if tag in LINK_LISTS:
             length, density = content.text_length(node), content.link_density(node)
             if (tag != "p" and length < 1000 and density > 0.5) or (tag == "p" and length < 200 and density > 0.8):
