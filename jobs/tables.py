@@ -106,12 +106,13 @@ def decided_documents(spark, ctx: RunContext):
     from schemas.docs import DOCS
     from udfs.extract.document_rules import SIGNALS, decider, family_signals
 
-    if written(DOCS, ctx):
+    needed = {family: family_signals(family) for family in ctx.config.extract.document_rules if family_signals(family)}
+    if needed and written(DOCS, ctx):  # the stored schema is read only when a chosen set has signals of its own
         stored = set(spark.read.parquet(night_path(DOCS, ctx)).columns)
-        for family in ctx.config.extract.document_rules:
-            if not set(family_signals(family)) <= stored:
+        for family, signals in needed.items():
+            if not set(signals) <= stored:
                 raise ConfigError(f"extract.document_rules has {family}, but the docs of {ctx.run_date} were "
-                                  f"extracted without its signals ({family_signals(family)[0]}, ...): "
+                                  f"extracted without its signals ({signals[0]}, ...): "
                                   "run extract again for this rule set")
     reasons = F.pandas_udf(decider(ctx.config.extract), "array<string>")(F.struct(*SIGNALS))
     return (read_table(spark, DOCS, ctx).withColumn("drop_reasons", reasons)

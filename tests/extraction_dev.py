@@ -36,16 +36,11 @@ class DevPage:
     language: str
     kind: str
     gold: str  # full, or prefix (only the start of the main content)
+    charset: str  # what decoded the HTML bytes (the manifest's html_charset)
     folder: Path
 
     def html(self) -> str:
-        data = gzip.decompress((self.folder / "source.html.gz").read_bytes())
-        charset = self.manifest_charset or "utf-8"
-        return data.decode(charset, "replace")
-
-    @property
-    def manifest_charset(self) -> str | None:
-        return _charsets().get(self.id)
+        return gzip.decompress((self.folder / "source.html.gz").read_bytes()).decode(self.charset, "replace")
 
     def expected(self) -> str:
         return (self.folder / "expected.txt").read_text(encoding="utf-8")
@@ -54,11 +49,6 @@ class DevPage:
 @lru_cache(maxsize=1)
 def _manifest() -> tuple[dict, ...]:
     return tuple(json.loads(line) for line in (DEV_DIR / "manifest.jsonl").read_text().splitlines() if line.strip())
-
-
-@lru_cache(maxsize=1)
-def _charsets() -> dict[str, str]:
-    return {m["id"]: m.get("html_charset") for m in _manifest()}
 
 
 def _site(entry: dict) -> str:
@@ -75,7 +65,8 @@ def _site(entry: dict) -> str:
 @lru_cache(maxsize=1)
 def pages() -> tuple[DevPage, ...]:
     return tuple(DevPage(id=m["id"], url=m.get("url"), site=_site(m), source=m["source_repo"], language=m["language"],
-                         kind=m["kind"], gold=m["gold"], folder=DEV_DIR / m["id"]) for m in _manifest())
+                         kind=m["kind"], gold=m["gold"], charset=m.get("html_charset") or "utf-8",
+                         folder=DEV_DIR / m["id"]) for m in _manifest())
 
 
 def _order(site: str) -> str:

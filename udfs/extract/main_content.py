@@ -163,7 +163,7 @@ def find_main_content(tree) -> MainContent:  # noqa: C901 -- one pass, one branc
         cand.score *= 1 - content.link_density(cand.node)
     ranked = sorted(scores.values(), key=lambda c: c.score, reverse=True)
     top = ranked[0]
-    content.holders = frozenset(n.mem_id for n in [top.node, *_ancestors(top.node)])
+    holders = frozenset(n.mem_id for n in [top.node, *_ancestors(top.node)])
     threshold = max(10.0, top.score * 0.2)
     strong = [c.node for c in ranked[1:TOP_CANDIDATES] if c.score >= top.score * SHARED_MIN_SCORE]
     root = _widen(_shared_ancestor(top.node, strong, content), content)
@@ -172,7 +172,7 @@ def find_main_content(tree) -> MainContent:  # noqa: C901 -- one pass, one branc
         root = root.parent  # a table or list is rarely a whole article: its container is (list articles)
     parent = root.parent
     if parent is None or root.tag == "body":
-        return MainContent([root], stats, content.holders)
+        return MainContent([root], stats, holders)
     roots = []
     for sibling in parent.iter(include_text=False):
         if sibling.mem_id == root.mem_id:
@@ -184,7 +184,7 @@ def find_main_content(tree) -> MainContent:  # noqa: C901 -- one pass, one branc
         elif _is_lead_media(sibling) or _is_strong_paragraph(sibling, content) or \
                 _is_continuation(sibling, root, content):
             roots.append(sibling)
-    return MainContent(roots, stats, content.holders)
+    return MainContent(roots, stats, holders)
 
 
 def _ancestors(node) -> list:
