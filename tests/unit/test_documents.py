@@ -254,3 +254,47 @@ def test_main_content_vocabulary_edges():
             f"holds.</p></article>")
     text = extract_page(page(html), CFG)[0]["texts"][0]
     assert "x = 42" in text or "x=42" in text.replace(" ", "")
+
+
+def test_main_content_names_that_decide_whatever_else_they_say():
+    from udfs.extract import main_content as mc
+
+    assert mc.is_boilerplate({"id": "cookie-content"})  # a consent tool's content
+    assert mc.is_boilerplate({"class": "detail-content__recommend--wrapper x"})  # the block's own name
+    # a script hook or modifier further on does not make an article boilerplate
+    assert not mc.is_boilerplate({"class": "bo-article-text js-dynamic-advertorial js-external-links"})
+
+
+def test_main_content_dialogs_neither_score_nor_stay():
+    notice = " ".join(["Cookies let us and our partners store and read information on your device."] * 12)
+    html = f"""<body><div id="consent-sdk"><div role="alertdialog" aria-modal="true"><h2>Cookie Notice</h2>
+      <p>{notice}</p><p>{notice}</p></div></div>
+      <div class="story"><h1>Short story headline</h1><p>{PROSE}</p></div></body>"""
+    text = "\n\n".join(t for t in extract_page(page(html), CFG)[0]["texts"] if t)
+    assert PROSE in text and "Cookie" not in text
+
+
+def _teaser_items(n: int, href: str = "/other-story") -> str:
+    return "".join(f"""<li class="card item-{i}"><img src="/t{i}.jpg"><h3><a href="{href}-{i}">Headline number {i} of
+        another story</a></h3><p>A short summary of that story, in one sentence without links {i}.</p></li>"""
+                   for i in range(n))
+
+
+def test_main_content_drops_a_list_of_teasers_but_keeps_a_page_of_them():
+    article = f"<article><h1>The story</h1><p>{PROSE}</p><p>{PROSE2}</p><p>{PROSE3}</p></article>"
+    with_teasers = f"<body><main>{article}<ul class='more'>{_teaser_items(4)}</ul></main></body>"
+    text = "\n\n".join(t for t in extract_page(page(with_teasers), CFG)[0]["texts"] if t)
+    assert PROSE3 in text and "Headline number" not in text and "short summary" not in text
+    # a document whose sections carry permalink anchors ("¶") is no list of teasers
+    sections = "".join(f"<div class='section'><h2>Part {i}<a href='#part-{i}'>¶</a></h2><p>{p}</p></div>"
+                       for i, p in enumerate((PROSE, PROSE2, PROSE3)))
+    text = "\n\n".join(t for t in extract_page(page(f"<body><div class='doc'>{sections}</div></body>"), CFG)[0]["texts"]
+                       if t)
+    assert PROSE in text and PROSE2 in text and PROSE3 in text
+    # when the best block is in such a list, or the page is nothing else, the teasers are the content
+    long_items = "".join(f"""<li class="card"><h3><a href="/s{i}">Story {i}</a></h3><p>{PROSE} {i}</p></li>"""
+                         for i in range(4))
+    for listing in (f"<body><ol class='stories'>{long_items}</ol><ol class='more'>{_teaser_items(3)}</ol></body>",
+                    f"<body><ol class='more'>{_teaser_items(3)}</ol></body>"):
+        text = "\n\n".join(t for t in extract_page(page(listing), CFG)[0]["texts"] if t)
+        assert "Headline number 2" in text and ("Story 3" in text or "Story" not in listing)

@@ -71,13 +71,16 @@ def interleave(tree: LexborHTMLParser, mode: str = "obelics") -> Page:
     base_href = base.attributes.get("href") if base is not None else None
     if mode == "main_content":
         tree.strip_tags(sorted(MC_STRIPPED))
+        main_content.remove_overlays(tree)
         content = main_content.find_main_content(tree)
-        action = _main_content_action(content)
-        blocks = _walk(content.roots, action, _main_content_separator)
-        if _chars(blocks) < FALLBACK_CHARS and tree.body is not None and content.roots != [tree.body]:
-            whole = _walk([tree.body], action, _main_content_separator)  # nothing won: the cleaned body
-            if _chars(whole) >= FALLBACK_CHARS:  # a body with as little is no article either
-                blocks = whole
+        blocks = _walk(content.roots, _main_content_action(content), _main_content_separator)
+        if _chars(blocks) < FALLBACK_CHARS:  # nothing won: with lists of teasers (a page of them), then the body
+            action = _main_content_action(content, teasers=True)
+            blocks = _walk(content.roots, action, _main_content_separator)
+            if _chars(blocks) < FALLBACK_CHARS and tree.body is not None and content.roots != [tree.body]:
+                whole = _walk([tree.body], action, _main_content_separator)  # the cleaned body
+                if _chars(whole) >= FALLBACK_CHARS:  # a body with as little is no article either
+                    blocks = whole
     else:
         blocks = _walk([tree.body or tree.root], _obelics_action, _obelics_separator)
     return Page(blocks, base_href)
@@ -91,7 +94,8 @@ def _obelics_separator(tag: str) -> str:
     return {"\n\n": PARAGRAPH, "\n": LINE, "": ""}[rules.separator(tag)]
 
 
-def _main_content_action(content: main_content.MainContent):
+def _main_content_action(content: main_content.MainContent, teasers: bool = False):
+    """Main content's node rules; ``teasers``: keep lists of teasers."""
     def action(node, tag: str, attrs: dict) -> str:
         if tag == "noscript":  # its images (the real ones behind a lazy placeholder), not its text
             return rules.IMAGES_ONLY if node.css_first("img") is not None else rules.DROP
@@ -103,6 +107,9 @@ def _main_content_action(content: main_content.MainContent):
         if tag in LINK_LISTS:
             length, density = content.text_length(node), content.link_density(node)
             if (tag != "p" and length < 1000 and density > 0.5) or (tag == "p" and length < 200 and density > 0.8):
+                return rules.DROP
+            if tag != "p" and not (teasers or content.list_page) and node.mem_id not in content.holders and \
+                    main_content.is_teaser_list(node):
                 return rules.DROP
         return rules.WALK
     return action

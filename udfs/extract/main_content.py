@@ -26,6 +26,12 @@ NEGATIVE = re.compile(
     r"publicidad|comentario|compartir|relacionad|pubblicit|commento|condividi|correlat|publicidade|"
     r"comentário|partilhar|reclame|advertentie|reactie|delen|gerelateerd|реклам|коммент|поделит|похож|"
     r"читайте-?также", re.I)
+# Boilerplate however the name goes on ("cookie-content", "related-posts-body"): these win over a
+# content word in the same name.
+DECISIVE = re.compile(
+    r"cookie|consent|gdpr|onetrust|newsletter|outbrain|taboola|related|recommend|trending|most-?popular|"
+    r"paywall|promo|sponsor|advert|verwandt|empfehl|similaire|relacionad|correlat|gerelateerd|похож|"
+    r"читайте-?также", re.I)
 _SEPARATORS = re.compile(r"[-_]")
 PARAGRAPHS = "p, pre, td, blockquote"  # list items score their list, which is rarely the article
 PARAGRAPH_TAGS = frozenset({"p", "pre", "td", "blockquote"})
@@ -60,17 +66,78 @@ def _name_weight(value: str) -> int:
 
 
 def is_boilerplate(attrs: dict[str, str | None]) -> bool:
-    """Named like boilerplate and not like content."""
+    """Named like boilerplate and not like content, or by its id or first class (the block's own
+    name, not a script hook or a modifier further on) as boilerplate whatever else it says."""
     element_id = attrs.get("id") or ""
     if len(_SEPARATORS.findall(element_id)) >= 3:
         element_id = ""  # a heading's slug ("sharing-with-a-single-developer") names no block type
-    names = " ".join(filter(None, (attrs.get("class"), element_id, attrs.get("role"))))
-    return bool(names) and _boilerplate_name(names)
+    classes = attrs.get("class") or ""
+    names = " ".join(filter(None, (classes, element_id, attrs.get("role"))))
+    return bool(names) and _boilerplate_name(names, f"{element_id} {classes.split(' ', 1)[0]}")
 
 
 @lru_cache(maxsize=65536)
-def _boilerplate_name(names: str) -> bool:
-    return bool(NEGATIVE.search(names)) and not POSITIVE.search(names) and not MEDIA_NAMES.search(names)
+def _boilerplate_name(names: str, own_names: str) -> bool:
+    return bool(NEGATIVE.search(names)) and (not POSITIVE.search(names) or bool(DECISIVE.search(own_names))) \
+        and not MEDIA_NAMES.search(names)
+
+
+OVERLAY_ROLES = frozenset({"dialog", "alertdialog"})
+
+
+def is_overlay(attrs: dict[str, str | None]) -> bool:
+    """A dialog over the page (consent and newsletter pop-ups): ARIA says so in any language."""
+    return ((attrs.get("role") or "").strip().lower() in OVERLAY_ROLES
+            or (attrs.get("aria-modal") or "").strip().lower() == "true")
+
+
+def remove_overlays(tree) -> None:
+    """Take dialogs out of the page before anything is scored: a long cookie notice must not
+    outscore the article under it."""
+    for node in tree.css("[role], [aria-modal]"):
+        if is_overlay(node.attributes):
+            node.decompose()
+
+
+TEASER_ITEMS, TEASER_SHARE = 3, 0.6  # a list of teasers: this many same-kind items, this share with a linked headline
+HEADINGS = "h1, h2, h3, h4, h5, h6"
+TEASER_TAGS = frozenset({"ul", "ol", "div", "section", "table"})  # what a list of teasers is made of
+TEASER_HEIGHT = 2  # the best candidate, its item and their list
+
+
+def is_teaser_list(node) -> bool:
+    """A list of teasers ("related", "more from", a stream of other stories): at least
+    TEASER_ITEMS children of one kind (tag and first class), most of them holding a headline
+    that links to another page. Plain link lists are caught by link density; teasers carry
+    summaries that are not links."""
+    kinds: dict[tuple, list] = {}
+    for child in node.iter(include_text=False):
+        kinds.setdefault((child.tag, (child.attributes.get("class") or "").split(" ", 1)[0]), []).append(child)
+    items = max(kinds.values(), key=len, default=[])
+    if len(items) < TEASER_ITEMS:
+        return False
+    linked = sum(1 for item in items if _linked_headline(item))
+    return linked >= TEASER_ITEMS and linked >= TEASER_SHARE * len(items)
+
+
+def _linked_headline(item) -> bool:
+    """A heading in ``item`` that is (mostly) a link to another page; a permalink anchor ("¶",
+    "#section") beside a document's own heading is not one."""
+    for heading in item.css(HEADINGS):
+        link = heading.css_first("a[href]") or _enclosing_link(heading, item)
+        if link is None or (link.attributes.get("href") or "#").lstrip().startswith("#"):
+            continue
+        if 2 * len(link.text(strip=True)) >= len(heading.text(strip=True)):
+            return True
+    return False
+
+
+def _enclosing_link(node, stop):
+    while node is not None and node.mem_id != stop.mem_id:
+        if node.tag == "a":
+            return node
+        node = node.parent
+    return None
 
 
 @dataclass
@@ -80,6 +147,7 @@ class MainContent:
     roots: list
     stats: dict[int, tuple[int, int]]  # mem_id -> (text length, text length inside links)
     holders: frozenset = frozenset()  # mem_ids of the best candidate and its ancestors: never boilerplate
+    list_page: bool = False  # the best candidate is in a list of teasers: the page is such a list, keep them
 
     def text_length(self, node) -> int:
         return self.stats.get(node.mem_id, (0, 0))[0]
@@ -163,7 +231,9 @@ def find_main_content(tree) -> MainContent:  # noqa: C901 -- one pass, one branc
         cand.score *= 1 - content.link_density(cand.node)
     ranked = sorted(scores.values(), key=lambda c: c.score, reverse=True)
     top = ranked[0]
-    holders = frozenset(n.mem_id for n in [top.node, *_ancestors(top.node)])
+    chain = _ancestors(top.node) or [top.node]  # the node itself first
+    holders = frozenset(n.mem_id for n in chain)
+    list_page = any(n.tag in TEASER_TAGS and is_teaser_list(n) for n in chain[:TEASER_HEIGHT + 1])
     threshold = max(10.0, top.score * 0.2)
     strong = [c.node for c in ranked[1:TOP_CANDIDATES] if c.score >= top.score * SHARED_MIN_SCORE]
     root = _widen(_shared_ancestor(top.node, strong, content), content)
@@ -172,7 +242,7 @@ def find_main_content(tree) -> MainContent:  # noqa: C901 -- one pass, one branc
         root = root.parent  # a table or list is rarely a whole article: its container is (list articles)
     parent = root.parent
     if parent is None or root.tag == "body":
-        return MainContent([root], stats, holders)
+        return MainContent([root], stats, holders, list_page)
     roots = []
     for sibling in parent.iter(include_text=False):
         if sibling.mem_id == root.mem_id:
@@ -184,7 +254,7 @@ def find_main_content(tree) -> MainContent:  # noqa: C901 -- one pass, one branc
         elif _is_lead_media(sibling) or _is_strong_paragraph(sibling, content) or \
                 _is_continuation(sibling, root, content):
             roots.append(sibling)
-    return MainContent(roots, stats, holders)
+    return MainContent(roots, stats, holders, list_page)
 
 
 def _ancestors(node) -> list:
