@@ -28,7 +28,7 @@ def test_obelics_mode_holds_its_measured_levels(pages):
 
 def test_main_content_mode_holds_its_measured_levels(pages):
     scores = bench.weft_scores(pages, ("extract.mode=main_content",))
-    # measured 2026-11-29: recall 0.980, leak 0.039, reference images kept 0.754 (0.901 without
+    # measured 2026-12-02: recall 0.980, leak 0.038, reference images kept 0.754 (0.901 without
     # the OBELICS image rules), 70 images kept that the reference drops
     assert scores["recall"] >= 0.976  # issue 12's goal: resiliparse's recall
     assert scores["leak"] <= 0.047  # issue 12's goal: trafilatura's 0.031 x 1.5
@@ -57,6 +57,24 @@ def test_main_content_holds_its_levels_on_the_check_half_of_the_development_set(
                                       "extract.mode=main_content"]).extract
     rows = bench.dev_rows(lambda html: bench.weft_extract(html, settings), half("check"))
     recall, leak, empty, pages = bench.dev_summary(rows)
-    # measured 2026-12-02 on 386 pages: recall 0.936, leak 0.143, 2 pages empty (under 5 tokens
-    # out where the gold has over 50; 15 before the fallback and the kept wrappers). Goal: 0 empty
-    assert pages == 386 and recall >= 0.93 and leak <= 0.15 and empty <= 2, (recall, leak, empty)
+    # measured 2026-12-02 on 386 pages: recall 0.939, leak 0.139, the 2 empty pages listed below
+    assert pages == 386 and recall >= 0.935 and leak <= 0.145 and empty <= len(EMPTY_EXCEPTIONS), (recall, leak, empty)
+
+
+# Development pages no extractor here gets an article from (under 5 tokens where the gold has over
+# 50): each with its reason. Every other page of both halves must give text.
+EMPTY_EXCEPTIONS = {
+    "fundus-tr-anadoluajansi-2026-04-20": "the article is in the page's scripts only (rendered by JavaScript): "
+                                          "obelics mode and resiliparse find 49 characters of text",
+    "newspaper-bhg.com1": "a slideshow inside <aside>, the page's only content (resiliparse: 260 characters); "
+                          "keeping an <aside> that holds the best block cost whole forum threads elsewhere",
+}
+
+
+def test_no_development_page_comes_out_empty_but_the_listed_ones():
+    from tests.extraction_dev import HALVES, half
+
+    empty = {row["page"].id for name in HALVES
+             for row in bench.dev_rows(lambda html: bench.weft_interleave(html, "main_content"), half(name))
+             if row["empty"]}
+    assert empty <= set(EMPTY_EXCEPTIONS), sorted(empty - set(EMPTY_EXCEPTIONS))

@@ -46,6 +46,8 @@ SHARED_MIN_SCORE, SHARED_MAX_LINKS = 0.3, 0.3  # ... counting strong ones, and n
 WIDEN_RATIO, WIDEN_SLACK = 1.1, 200  # an ancestor may add a tenth more text, plus a headline
 SIBLING_MIN_CHARS, SIBLING_SHARE, SIBLING_MAX_LINKS = 500, 0.3, 0.1  # a sibling that continues the article
 LIST_TAGS, LIST_PARENT_MAX_LINKS = frozenset({"table", "tbody", "ul", "ol", "dl"}), 0.5
+CJK_WEIGHT = 3
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 MIN_PARAGRAPH = 25  # characters: shorter nodes score nothing (readability uses the same order)
 
 
@@ -215,10 +217,13 @@ def find_main_content(tree) -> MainContent:  # noqa: C901 -- one pass, one branc
         return scores[key]
 
     for paragraph in [*body.css(PARAGRAPHS), *text_holders]:
-        if content.text_length(paragraph) < MIN_PARAGRAPH:
+        if content.text_length(paragraph) < MIN_PARAGRAPH // CJK_WEIGHT:
             continue
         text = paragraph.text(strip=True, deep=paragraph.tag in PARAGRAPH_TAGS)
-        points = 1 + text.count(",") + text.count("،") + text.count("、") + min(len(text) // 100, 3)
+        length = len(text) + (CJK_WEIGHT - 1) * len(_CJK.findall(text))
+        if length < MIN_PARAGRAPH:
+            continue
+        points = 1 + text.count(",") + text.count("،") + text.count("、") + text.count("，") + min(length // 100, 3)
         level, share = paragraph.parent, 1.0
         for share in (1.0, 0.5, 1 / 3):
             if level is None or level.tag in (None, "html", "#document"):
